@@ -1,0 +1,2 @@
+// placeholder while the module is written; replaced before commit
+#include "cpu.h"

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated machine: RAM, and CPUs each with its translation registers, its exception level
+ * and its TLB. A CPU translates every access through its TLB, walking the tables on a miss, and
+ * executes TLBI instructions: the local forms act on its own TLB, the Inner Shareable (IS) forms
+ * on every CPU's. Hosted only; it raises faults and never calls the kernel.
+ */
+#ifndef HW_CPU_H
+#define HW_CPU_H
+
+#include "mmu.h"
+#include "ram.h"
+#include "tlb.h"
+
+struct hw_machine;
+
+struct hw_cpu {
+	unsigned int id;
+	struct hw_machine *machine;
+	struct mmu_regs regs;
+	unsigned int el; /* 0 or 1: the exception level its accesses are made at */
+	struct tlb tlb;
+};
+
+struct hw_machine {
+	struct hw_ram ram;
+	struct mmu_features feat;
+	unsigned int ncpus;
+	struct hw_cpu *cpus;
+};
+
+/* Defaults: 48-bit PAs, no FEAT_HAFDBS (an ARMv8.0 CPU such as Cortex-A53/A72 in QEMU). */
+#define MMU_FEATURES_DEFAULT ((struct mmu_features){ .pa_bits = 48, .hafdbs = false })
+
+/* A machine with no RAM yet (add it with hw_ram_add) and @ncpus CPUs; 0, -EINVAL or -ENOMEM. */
+int hw_machine_init(struct hw_machine *m, unsigned int ncpus, const struct tlb_config *tlb,
+		    const struct mmu_features *feat);
+void hw_machine_destroy(struct hw_machine *m);
+
+/* The result of one access. */
+struct hw_access {
+	enum mmu_fault fault;
+	unsigned int level; /* of the fault, or of the leaf that translated */
+	vaddr_t va;         /* the faulting address (FAR) when fault != NONE */
+	paddr_t pa;         /* of the first byte, when fault == NONE */
+	bool tlb_hit;
+};
+
+/* The ASID the CPU currently runs with (TTBR0's or TTBR1's by TCR.A1; 8 bits unless TCR.AS). */
+uint16_t hw_cpu_asid(const struct hw_cpu *cpu);
+
+/* Translate @va for an access by @cpu at its EL, through its TLB. Returns the fault. */
+enum mmu_fault hw_cpu_translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
+				struct hw_access *res);
+
+/*
+ * Read or write @len bytes at @va as @cpu would, page by page: a fault on any page stops the
+ * access there (bytes before it done, as on hardware) and is returned with its address.
+ * An output address outside RAM is an external abort (MMU_FAULT_EXTERNAL at the leaf's level).
+ */
+enum mmu_fault hw_cpu_read(struct hw_cpu *cpu, vaddr_t va, void *buf, size_t len,
+			   struct hw_access *res);
+enum mmu_fault hw_cpu_write(struct hw_cpu *cpu, vaddr_t va, const void *buf, size_t len,
+			    struct hw_access *res);
+
+enum tlbi_op {
+	TLBI_VMALLE1,
+	TLBI_VMALLE1IS,
+	TLBI_ASIDE1,
+	TLBI_ASIDE1IS,
+	TLBI_VAE1,
+	TLBI_VAE1IS,
+	TLBI_VALE1,
+	TLBI_VALE1IS,
+	TLBI_VAAE1,
+	TLBI_VAAE1IS,
+	TLBI_VAALE1,
+	TLBI_VAALE1IS,
+};
+
+/*
+ * Execute "TLBI <op>, Xt" on @cpu. Xt is the instruction's operand: VA[55:12] in bits [43:0] and
+ * the ASID in bits [63:48] (for the ops that take them).
+ */
+void hw_cpu_tlbi(struct hw_cpu *cpu, enum tlbi_op op, uint64_t xt);
+/* The operand of a TLBI by VA (and ASID), as Linux's __TLBI_VADDR builds it. */
+static inline uint64_t tlbi_operand(vaddr_t va, uint16_t asid)
+{
+	return ((va >> 12) & GENMASK(43, 0)) | ((uint64_t)asid << 48);
+}
+
+#endif /* HW_CPU_H */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated MMU: VMSAv8-64 stage-1 translation for the EL1&0 regime, bit-exact with the ARM
+ * ARM's pseudo-code (AArch64.S1Translate and AArch64.S1CheckPermissions; D8 "The AArch64 Virtual
+ * Memory System Architecture") for an ARMv8.0 CPU with optional FEAT_HAFDBS. Hosted only: it
+ * reads descriptors from emulated RAM and knows nothing of the kernel that wrote them.
+ *
+ * A translation is done in two steps, as a TLB needs them: mmu_walk() turns a VA into a
+ * translation (struct mmu_tr, what a TLB entry holds) or a walk fault; mmu_check() applies the
+ * permission rules to a translation for one access. mmu_translate() does both.
+ */
+#ifndef HW_MMU_H
+#define HW_MMU_H
+
+#include <aarch64/geometry.h>
+#include <kmm/types.h>
+
+struct hw_ram;
+
+enum mmu_access { MMU_READ, MMU_WRITE, MMU_EXEC };
+
+/* What a translation can end in (ARM ARM D8.15 lists their priorities). */
+enum mmu_fault {
+	MMU_FAULT_NONE,
+	MMU_FAULT_TRANSLATION,
+	MMU_FAULT_ADDRESS_SIZE,
+	MMU_FAULT_EXTERNAL, /* synchronous external abort on a table walk (descriptor not in RAM) */
+	MMU_FAULT_ACCESS_FLAG,
+	MMU_FAULT_PERMISSION,
+};
+
+/* "translation", "access_flag", "permission", "address_size", "external_abort", or "none". */
+const char *mmu_fault_name(enum mmu_fault f);
+const char *mmu_access_name(enum mmu_access a); /* "read", "write", "exec" */
+
+/* The system registers translation reads. */
+struct mmu_regs {
+	uint64_t sctlr, tcr, ttbr0, ttbr1, mair;
+};
+
+/* What the emulated CPU implements (its ID registers). */
+struct mmu_features {
+	unsigned int pa_bits; /* ID_AA64MMFR0_EL1.PARange as bits: 32..48 */
+	bool hafdbs;          /* FEAT_HAFDBS: TCR.HA and TCR.HD take effect */
+};
+
+/* Hierarchical attributes gathered from the table descriptors above a level. */
+struct mmu_table_acc {
+	bool uxn, pxn;  /* UXNTable, PXNTable seen */
+	bool no_el0;    /* APTable[0] seen */
+	bool rdonly;    /* APTable[1] seen */
+};
+
+/*
+ * One table of a walk: the table at @level at physical address @table, with the hierarchical
+ * attributes of the table descriptors above it. A walk cache holds these; a walk can resume from
+ * one (the deeper the better) instead of starting from the TTBR.
+ */
+struct mmu_walk_step {
+	unsigned int level;
+	paddr_t table;
+	struct mmu_table_acc acc;
+};
+
+/* A successful walk: a block or page translation, what a TLB entry caches. */
+struct mmu_tr {
+	vaddr_t va;          /* the input address, aligned down to @size */
+	paddr_t pa;          /* output address of the block or page */
+	uint64_t size;       /* bytes mapped by the leaf: a page or a block */
+	unsigned int level;  /* level of the leaf descriptor */
+	uint64_t desc;       /* the leaf descriptor as in memory after any hardware update */
+	struct mmu_table_acc acc; /* hierarchical attributes above the leaf */
+	unsigned int ttbr;   /* 0 or 1: which half of the address space */
+	uint16_t asid;       /* ASID of the walk (TTBR0 or TTBR1's by TCR.A1; 8 bits unless TCR.AS) */
+	bool global;         /* nG == 0 */
+};
+
+struct mmu_walk_result {
+	enum mmu_fault fault;       /* NONE, TRANSLATION, ADDRESS_SIZE, EXTERNAL or ACCESS_FLAG */
+	unsigned int level;         /* level of the fault, or of the leaf */
+	struct mmu_tr tr;           /* valid when fault is NONE or ACCESS_FLAG */
+	unsigned int nsteps;        /* tables visited, outermost first (for a walk cache) */
+	struct mmu_walk_step steps[XLAT_LEVELS_MAX];
+	unsigned int reads;         /* descriptors read from memory */
+	struct xlat_geometry geom;  /* the geometry of the half walked (when one was selected) */
+};
+
+/*
+ * Walk the translation tables for @va. @start, if not NULL, is a cached table of this same walk
+ * to resume from (the caller checked it is for @va's half and ASID). With @update, the hardware
+ * updates of FEAT_HAFDBS are written to memory: AF set on access when TCR.HA, and for a write to a
+ * DBM-writable read-only entry AP[2] cleared when TCR.HD (only when mmu_check would then allow
+ * the write as @el). Without @update (an AT instruction, a query) nothing is written.
+ * Returns the walk's fault (also in @out->fault).
+ */
+enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
+			const struct mmu_features *feat, vaddr_t va, unsigned int el,
+			enum mmu_access acc, bool update, const struct mmu_walk_step *start,
+			struct mmu_walk_result *out);
+
+/* Permission check of @tr for an access at @el (0 or 1): MMU_FAULT_NONE or _PERMISSION. */
+enum mmu_fault mmu_check(const struct mmu_tr *tr, const struct mmu_regs *regs, unsigned int el,
+			 enum mmu_access acc);
+
+/* Effective permissions of @tr: AP[2:1] after APTable, and execute-never at EL0 and EL1. */
+void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *el0_r, bool *el0_w,
+		   bool *el0_x, bool *el1_r, bool *el1_w, bool *el1_x);
+
+struct mmu_result {
+	enum mmu_fault fault;
+	unsigned int level;  /* fault level, or the leaf's */
+	paddr_t pa;          /* the output address of @va when there is no fault */
+	struct mmu_tr tr;    /* valid unless the walk itself faulted */
+};
+
+/*
+ * Translate @va for one access as the MMU would with no TLB: walk, access flag, permission.
+ * With SCTLR.M clear the translation is flat (pa = va; address-size fault at level 0 when va
+ * exceeds the PA size).
+ */
+enum mmu_fault mmu_translate(struct hw_ram *ram, const struct mmu_regs *regs,
+			     const struct mmu_features *feat, vaddr_t va, unsigned int el,
+			     enum mmu_access acc, bool update, struct mmu_result *out);
+
+#endif /* HW_MMU_H */

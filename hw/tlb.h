@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An emulated TLB: one per simulated CPU. Set-associative with a configurable number of entries
+ * and ways, tagged by ASID (entries from nG=0 descriptors are global and match every ASID), plus a
+ * small walk cache of intermediate tables. Like a real TLB it keeps what it cached until told to
+ * drop it: after a change to the tables, a stale entry goes on translating until the right TLBI.
+ *
+ * The TLBI operations here act on this TLB only; cpu.c decodes the instructions' operands and
+ * broadcasts the Inner Shareable forms to every CPU.
+ */
+#ifndef HW_TLB_H
+#define HW_TLB_H
+
+#include "mmu.h"
+
+struct tlb_config {
+	unsigned int entries;      /* leaf entries; a multiple of @ways; 0 disables the TLB */
+	unsigned int ways;         /* associativity; == entries for fully associative */
+	unsigned int walk_entries; /* walk-cache entries (fully associative); 0 disables it */
+};
+
+#define TLB_CONFIG_DEFAULT ((struct tlb_config){ .entries = 1024, .ways = 4, .walk_entries = 32 })
+
+struct tlb_stats {
+	uint64_t hits, misses;    /* lookups of leaf entries */
+	uint64_t walks;           /* table walks started (one per miss that was walked) */
+	uint64_t walk_cache_hits; /* walks that resumed from a cached table */
+	uint64_t reads;           /* descriptors read by walks */
+	uint64_t evictions;       /* valid entries replaced */
+	uint64_t invalidated;     /* entries dropped by TLBIs */
+};
+
+struct tlb_entry {
+	struct mmu_tr tr;
+	uint64_t stamp; /* last use, for LRU replacement; 0 = invalid */
+};
+
+struct tlb_walk_entry {
+	vaddr_t va;          /* VA bits above the shift of the level the table translates */
+	struct mmu_walk_step step;
+	unsigned int ttbr;
+	uint16_t asid;
+	uint64_t stamp;      /* 0 = invalid */
+};
+
+struct tlb {
+	struct tlb_config cfg;
+	unsigned int sets;
+	struct tlb_entry *entries;     /* sets * ways */
+	struct tlb_walk_entry *walk;   /* walk_entries */
+	uint64_t size_mask;            /* bit k set: some entry maps 2^k bytes (lookup probes each) */
+	uint64_t clock;
+	struct tlb_stats stats;
+};
+
+/* 0, -EINVAL for a bad geometry (ways not dividing entries), -ENOMEM. */
+int tlb_init(struct tlb *tlb, const struct tlb_config *cfg);
+void tlb_destroy(struct tlb *tlb);
+
+/* The entry translating @va for @asid (a global entry matches any ASID), or NULL. Counts. */
+const struct mmu_tr *tlb_lookup(struct tlb *tlb, vaddr_t va, uint16_t asid);
+/* Cache @tr, replacing the least recently used entry of its set. */
+void tlb_insert(struct tlb *tlb, const struct mmu_tr *tr);
+
+/* The deepest cached table for @va in half @ttbr under @asid; false if none. */
+bool tlb_walk_lookup(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
+		     struct mmu_walk_step *out);
+/* Cache the tables a walk visited (@steps outermost first; the start-level table is skipped). */
+void tlb_walk_insert(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
+		     const struct mmu_walk_step *steps, unsigned int nsteps);
+
+/*
+ * Invalidation, as the TLBI instructions define it (ARM ARM D8.13 / C5.5.x "TLBI"):
+ *   tlb_inv_all:  VMALLE1 — every entry, leaf and walk cache.
+ *   tlb_inv_asid: ASIDE1 — non-global entries of @asid, and walk-cache entries of @asid.
+ *   tlb_inv_va:   VAE1 (@all_asids false, @last_level false): entries translating @va that are
+ *                 global or of @asid, and walk-cache entries for @va of @asid;
+ *                 VALE1 (@last_level): the same leaf entries, but the walk cache is kept;
+ *                 VAAE1 / VAALE1 (@all_asids): as VAE1 / VALE1 for every ASID.
+ * @va is compared on bits [55:12] as the instructions carry it; entries larger than a page are
+ * dropped when they contain @va.
+ */
+void tlb_inv_all(struct tlb *tlb);
+void tlb_inv_asid(struct tlb *tlb, uint16_t asid);
+void tlb_inv_va(struct tlb *tlb, vaddr_t va, uint16_t asid, bool all_asids, bool last_level);
+
+/* Number of valid leaf entries (for tests and views). */
+unsigned int tlb_count(const struct tlb *tlb);
+
+#endif /* HW_TLB_H */
