@@ -1,2 +1,248 @@
-// placeholder while the module is written; replaced before commit
+// SPDX-License-Identifier: MIT
+/*
+ * The emulated stage-1 MMU for the EL1&0 regime; the contract is in mmu.h. The steps follow the
+ * ARM ARM pseudo-code (AArch64.S1Translate, AArch64.S1Walk, AArch64.S1CheckPermissions):
+ *
+ *   1. Pick the half by VA[55]; TBI decides whether bits [63:56] take part in the range check.
+ *   2. TnSZ outside 16..39 (no FEAT_TTST/LVA), a VA in the gap between the halves, or EPDn set:
+ *      translation fault at level 0.
+ *   3. A TTBR base above the output size: address-size fault at level 0.
+ *   4. Per level: read the descriptor (outside RAM: external abort on the walk); invalid or
+ *      reserved → translation fault; a table or output address above the output size →
+ *      address-size fault; tables gather APTable/UXNTable/PXNTable.
+ *   5. At the leaf: AF clear → access-flag fault unless TCR.HA (FEAT_HAFDBS) sets it; DBM with
+ *      TCR.HD makes a written read-only entry writable; then the permission check.
+ */
 #include "mmu.h"
+
+#include "ram.h"
+
+#include <aarch64/pgtable-hwdef.h>
+#include <aarch64/sysreg.h>
+
+#define TSZ_MIN 16 /* 48-bit ranges */
+#define TSZ_MAX 39 /* 25-bit ranges (FEAT_TTST would allow 48) */
+
+const char *mmu_fault_name(enum mmu_fault f)
+{
+	static const char *const names[] = {
+		[MMU_FAULT_NONE] = "none",
+		[MMU_FAULT_TRANSLATION] = "translation",
+		[MMU_FAULT_ADDRESS_SIZE] = "address_size",
+		[MMU_FAULT_EXTERNAL] = "external_abort",
+		[MMU_FAULT_ACCESS_FLAG] = "access_flag",
+		[MMU_FAULT_PERMISSION] = "permission",
+	};
+	return (unsigned int)f < ARRAY_SIZE(names) ? names[f] : "?";
+}
+
+const char *mmu_access_name(enum mmu_access a)
+{
+	return a == MMU_WRITE ? "write" : a == MMU_EXEC ? "exec" : "read";
+}
+
+/* Output-address size: the smaller of TCR.IPS and the CPU's PARange (ARM ARM D8.2.6). */
+static unsigned int output_bits(const struct mmu_features *feat, unsigned int ips)
+{
+	unsigned int bits = tcr_ips_bits(ips);
+
+	if (!bits || bits > feat->pa_bits)
+		bits = feat->pa_bits;
+	return bits;
+}
+
+static uint16_t walk_asid(uint64_t tcr, const struct mmu_regs *regs)
+{
+	uint16_t asid = ttbr_asid(tcr & TCR_A1 ? regs->ttbr1 : regs->ttbr0);
+
+	return tcr & TCR_AS ? asid : (uint16_t)(asid & 0xff);
+}
+
+/*
+ * Steps 1-3: choose the half and geometry for @va and the first table. Returns NONE and fills
+ * @geom, @ttbr_sel and @table, or the level-0 fault.
+ */
+static enum mmu_fault select_half(const struct mmu_regs *regs, const struct mmu_features *feat,
+				  vaddr_t va, struct xlat_geometry *geom, unsigned int *ttbr_sel,
+				  paddr_t *table)
+{
+	struct tcr_fields f;
+
+	tcr_decode(regs->tcr, &f);
+	unsigned int sel = (va >> 55) & 1;
+	const struct tcr_half *h = &f.half[sel];
+	if (h->tsz < TSZ_MIN || h->tsz > TSZ_MAX)
+		return MMU_FAULT_TRANSLATION;
+	unsigned int inputsize = 64 - h->tsz;
+	unsigned int top = h->tbi ? 55 : 63;
+	/* Bits [top:inputsize] must all equal the selecting bit. */
+	uint64_t range = GENMASK(top, inputsize);
+	if ((va & range) != (sel ? range : 0))
+		return MMU_FAULT_TRANSLATION;
+	if (h->epd)
+		return MMU_FAULT_TRANSLATION;
+
+	/* A reserved TGn encoding behaves as 4K here (IMPLEMENTATION DEFINED choice). */
+	xlat_geometry_init(geom, h->granule ? h->granule : 4096, inputsize);
+	uint64_t ttbr = sel ? regs->ttbr1 : regs->ttbr0;
+	paddr_t base = ttbr & GENMASK(47, 0);
+	if (base >> output_bits(feat, f.ips))
+		return MMU_FAULT_ADDRESS_SIZE;
+	/* The base is aligned to the start table's size; lower bits (and CnP) are ignored. */
+	unsigned int align = geom->index_bits[geom->start_level] + 3;
+	*table = base & ~(BIT(align) - 1);
+	*ttbr_sel = sel;
+	return MMU_FAULT_NONE;
+}
+
+static void gather_table_attrs(struct mmu_table_acc *acc, uint64_t desc)
+{
+	acc->pxn |= !!(desc & TABLE_PXN);
+	acc->uxn |= !!(desc & TABLE_UXN);
+	acc->no_el0 |= !!(desc & TABLE_AP_NO_EL0);
+	acc->rdonly |= !!(desc & TABLE_AP_RDONLY);
+}
+
+static enum mmu_fault walk_fault(struct mmu_walk_result *out, enum mmu_fault f, unsigned int level)
+{
+	out->fault = f;
+	out->level = level;
+	return f;
+}
+
+/* Step 5's hardware updates: the descriptor as FEAT_HAFDBS would leave it after this access. */
+static uint64_t hafdbs_update(const struct mmu_regs *regs, const struct mmu_features *feat,
+			      uint64_t desc, enum mmu_access acc)
+{
+	if (!feat->hafdbs)
+		return desc;
+	if ((regs->tcr & TCR_HA) && !(desc & PTE_AF))
+		desc |= PTE_AF;
+	if ((regs->tcr & TCR_HA) && (regs->tcr & TCR_HD) && (desc & PTE_DBM) && acc == MMU_WRITE)
+		desc &= ~PTE_RDONLY;
+	return desc;
+}
+
+enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
+			const struct mmu_features *feat, vaddr_t va, unsigned int el,
+			enum mmu_access acc, bool update, const struct mmu_walk_step *start,
+			struct mmu_walk_result *out)
+{
+	struct xlat_geometry *g = &out->geom;
+	unsigned int sel;
+	paddr_t table;
+
+	out->nsteps = 0;
+	out->reads = 0;
+	enum mmu_fault f = select_half(regs, feat, va, g, &sel, &table);
+	if (f)
+		return walk_fault(out, f, 0);
+
+	unsigned int obits = output_bits(feat, (unsigned int)FIELD_GET(TCR_IPS_MASK, regs->tcr));
+	struct mmu_table_acc tacc = { 0 };
+	unsigned int level = g->start_level;
+	if (start) {
+		level = start->level;
+		table = start->table;
+		tacc = start->acc;
+	}
+	for (;; level++) {
+		out->steps[out->nsteps++] = (struct mmu_walk_step){ level, table, tacc };
+		paddr_t slot = table + 8ULL * xlat_index(g, level, va);
+		uint64_t desc;
+		out->reads++;
+		if (hw_ram_read64(ram, slot, &desc))
+			return walk_fault(out, MMU_FAULT_EXTERNAL, level);
+		enum desc_kind kind = desc_kind(g, level, desc);
+		if (kind == DESC_INVALID || kind == DESC_RESERVED)
+			return walk_fault(out, MMU_FAULT_TRANSLATION, level);
+		if ((desc & GENMASK(47, g->granule_shift)) >> obits)
+			return walk_fault(out, MMU_FAULT_ADDRESS_SIZE, level);
+		if (kind == DESC_TABLE) {
+			gather_table_attrs(&tacc, desc);
+			table = desc_oa(g, level, desc);
+			continue;
+		}
+
+		uint64_t size = xlat_entry_size(g, level);
+		uint64_t ndesc = hafdbs_update(regs, feat, desc, acc);
+		out->tr = (struct mmu_tr){
+			.va = va & ~(size - 1),
+			.pa = desc_oa(g, level, ndesc),
+			.size = size,
+			.level = level,
+			.desc = ndesc,
+			.acc = tacc,
+			.ttbr = sel,
+			.asid = walk_asid(regs->tcr, regs),
+			.global = !(ndesc & PTE_NG),
+		};
+		if (!(ndesc & PTE_AF))
+			return walk_fault(out, MMU_FAULT_ACCESS_FLAG, level);
+		/* Hardware writes its update only for an access that is then permitted. */
+		if (ndesc != desc && update && mmu_check(&out->tr, regs, el, acc) == MMU_FAULT_NONE)
+			hw_ram_write64(ram, slot, ndesc);
+		else if (ndesc != desc && update)
+			out->tr.desc = desc; /* a faulting access leaves memory as it was */
+		return walk_fault(out, MMU_FAULT_NONE, level);
+	}
+}
+
+void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *el0_r, bool *el0_w,
+		   bool *el0_x, bool *el1_r, bool *el1_w, bool *el1_x)
+{
+	bool ap1 = (tr->desc & PTE_USER) && !tr->acc.no_el0;    /* EL0 access */
+	bool ap2 = (tr->desc & PTE_RDONLY) || tr->acc.rdonly;  /* read-only */
+	bool uxn = (tr->desc & PTE_UXN) || tr->acc.uxn;
+	bool pxn = (tr->desc & PTE_PXN) || tr->acc.pxn;
+	bool wxn = regs->sctlr & SCTLR_WXN;
+
+	/* ARM ARM D8.4.1, AArch64.S1CheckPermissions for a regime with two privilege levels. */
+	*el1_r = true;
+	*el1_w = !ap2;
+	*el0_r = ap1;
+	*el0_w = ap1 && !ap2;
+	/* EL0 may execute what it cannot read (execute-only memory, ARMv8.0 without EPAN). */
+	*el0_x = !uxn && !(*el0_w && wxn);
+	/* EL1 never executes what EL0 can write. */
+	*el1_x = !pxn && !(*el1_w && wxn) && !*el0_w;
+}
+
+enum mmu_fault mmu_check(const struct mmu_tr *tr, const struct mmu_regs *regs, unsigned int el,
+			 enum mmu_access acc)
+{
+	bool r[2], w[2], x[2];
+
+	mmu_effective(tr, regs, &r[0], &w[0], &x[0], &r[1], &w[1], &x[1]);
+	el = el ? 1 : 0;
+	bool ok = acc == MMU_READ ? r[el] : acc == MMU_WRITE ? w[el] : x[el];
+	return ok ? MMU_FAULT_NONE : MMU_FAULT_PERMISSION;
+}
+
+enum mmu_fault mmu_translate(struct hw_ram *ram, const struct mmu_regs *regs,
+			     const struct mmu_features *feat, vaddr_t va, unsigned int el,
+			     enum mmu_access acc, bool update, struct mmu_result *out)
+{
+	struct mmu_walk_result w;
+
+	*out = (struct mmu_result){ 0 };
+	if (!(regs->sctlr & SCTLR_M)) {
+		/* Stage 1 off: flat, but no wider than the PA size (AArch64.S1DisabledOutput). */
+		unsigned int top = (regs->tcr & ((va >> 55) & 1 ? TCR_TBI1 : TCR_TBI0)) ? 55 : 63;
+		if (va & GENMASK(top, feat->pa_bits))
+			out->fault = MMU_FAULT_ADDRESS_SIZE;
+		else
+			out->pa = va & GENMASK(feat->pa_bits - 1, 0);
+		return out->fault;
+	}
+	enum mmu_fault f = mmu_walk(ram, regs, feat, va, el, acc, update, NULL, &w);
+	out->level = w.level;
+	if (f == MMU_FAULT_NONE || f == MMU_FAULT_ACCESS_FLAG)
+		out->tr = w.tr;
+	if (f == MMU_FAULT_NONE)
+		f = mmu_check(&w.tr, regs, el, acc);
+	out->fault = f;
+	if (f == MMU_FAULT_NONE)
+		out->pa = w.tr.pa | (va & (w.tr.size - 1));
+	return f;
+}
