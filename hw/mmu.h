@@ -41,14 +41,14 @@ struct mmu_regs {
 /* What the emulated CPU implements (its ID registers). */
 struct mmu_features {
 	unsigned int pa_bits; /* ID_AA64MMFR0_EL1.PARange as bits: 32..48 */
-	bool hafdbs;          /* FEAT_HAFDBS: TCR.HA and TCR.HD take effect */
+	bool hafdbs;	      /* FEAT_HAFDBS: TCR.HA and TCR.HD take effect */
 };
 
 /* Hierarchical attributes gathered from the table descriptors above a level. */
 struct mmu_table_acc {
-	bool uxn, pxn;  /* UXNTable, PXNTable seen */
-	bool no_el0;    /* APTable[0] seen */
-	bool rdonly;    /* APTable[1] seen */
+	bool uxn, pxn; /* UXNTable, PXNTable seen */
+	bool no_el0;   /* APTable[0] seen */
+	bool rdonly;   /* APTable[1] seen */
 };
 
 /*
@@ -64,25 +64,25 @@ struct mmu_walk_step {
 
 /* A successful walk: a block or page translation, what a TLB entry caches. */
 struct mmu_tr {
-	vaddr_t va;          /* the input address, aligned down to @size */
-	paddr_t pa;          /* output address of the block or page */
-	uint64_t size;       /* bytes mapped by the leaf: a page or a block */
-	unsigned int level;  /* level of the leaf descriptor */
-	uint64_t desc;       /* the leaf descriptor as in memory after any hardware update */
+	vaddr_t va;		  /* the input address, aligned down to @size */
+	paddr_t pa;		  /* output address of the block or page */
+	uint64_t size;		  /* bytes mapped by the leaf: a page or a block */
+	unsigned int level;	  /* level of the leaf descriptor */
+	uint64_t desc;		  /* the leaf descriptor as in memory after any hardware update */
 	struct mmu_table_acc acc; /* hierarchical attributes above the leaf */
-	unsigned int ttbr;   /* 0 or 1: which half of the address space */
-	uint16_t asid;       /* ASID of the walk (TTBR0 or TTBR1's by TCR.A1; 8 bits unless TCR.AS) */
-	bool global;         /* nG == 0 */
+	unsigned int ttbr;	  /* 0 or 1: which half of the address space */
+	uint16_t asid; /* ASID of the walk (TTBR0 or TTBR1's by TCR.A1; 8 bits unless TCR.AS) */
+	bool global;   /* nG == 0 */
 };
 
 struct mmu_walk_result {
-	enum mmu_fault fault;       /* NONE, TRANSLATION, ADDRESS_SIZE, EXTERNAL or ACCESS_FLAG */
-	unsigned int level;         /* level of the fault, or of the leaf */
-	struct mmu_tr tr;           /* valid when fault is NONE or ACCESS_FLAG */
-	unsigned int nsteps;        /* tables visited, outermost first (for a walk cache) */
+	enum mmu_fault fault; /* NONE, TRANSLATION, ADDRESS_SIZE, EXTERNAL or ACCESS_FLAG */
+	unsigned int level;   /* level of the fault, or of the leaf */
+	struct mmu_tr tr;     /* valid when fault is NONE or ACCESS_FLAG */
+	unsigned int nsteps;  /* tables visited, outermost first (for a walk cache) */
 	struct mmu_walk_step steps[XLAT_LEVELS_MAX];
-	unsigned int reads;         /* descriptors read from memory */
-	struct xlat_geometry geom;  /* the geometry of the half walked (when one was selected) */
+	unsigned int reads;	   /* descriptors read from memory */
+	struct xlat_geometry geom; /* the geometry of the half walked (when one was selected) */
 };
 
 /*
@@ -108,9 +108,9 @@ void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *e
 
 struct mmu_result {
 	enum mmu_fault fault;
-	unsigned int level;  /* fault level, or the leaf's */
-	paddr_t pa;          /* the output address of @va when there is no fault */
-	struct mmu_tr tr;    /* valid unless the walk itself faulted */
+	unsigned int level; /* fault level, or the leaf's */
+	paddr_t pa;	    /* the output address of @va when there is no fault */
+	struct mmu_tr tr;   /* valid unless the walk itself faulted */
 };
 
 /*

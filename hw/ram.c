@@ -51,8 +51,8 @@ int hw_ram_add(struct hw_ram *ram, paddr_t base, uint64_t size)
 {
 	if (!size || base + size < base)
 		return -EINVAL;
-	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			 -1, 0);
+	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
 		return -ENOMEM;
 	int err = insert(ram, base, size, mem, true);

@@ -81,8 +81,12 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		int flags = 0, width = 0, prec = -1;
 		for (;; fmt++) {
 			char c = fmt[1];
-			int f = c == '-' ? F_LEFT : c == '0' ? F_ZERO : c == '#' ? F_ALT
-			      : c == '+' ? F_PLUS : c == ' ' ? F_SPACE : 0;
+			int f = c == '-'   ? F_LEFT
+				: c == '0' ? F_ZERO
+				: c == '#' ? F_ALT
+				: c == '+' ? F_PLUS
+				: c == ' ' ? F_SPACE
+					   : 0;
 			if (!f)
 				break;
 			flags |= f;
@@ -129,7 +133,8 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'i': {
 			long long v;
 			if (len >= 2)
-				v = len == 2 ? va_arg(ap, long long) : (long long)va_arg(ap, ptrdiff_t);
+				v = len == 2 ? va_arg(ap, long long)
+					     : (long long)va_arg(ap, ptrdiff_t);
 			else if (len == 1)
 				v = va_arg(ap, long);
 			else
@@ -138,8 +143,10 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				v = (short)v;
 			else if (len <= -2)
 				v = (signed char)v;
-			unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-			put_num(&o, u, v < 0, 10, false, flags, width, prec < 0 && u == 0 ? 1 : prec);
+			unsigned long long u =
+			    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+			put_num(&o, u, v < 0, 10, false, flags, width,
+				prec < 0 && u == 0 ? 1 : prec);
 			break;
 		}
 		case 'u':
@@ -148,7 +155,8 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'o': {
 			unsigned long long v;
 			if (len >= 2)
-				v = len == 2 ? va_arg(ap, unsigned long long) : (unsigned long long)va_arg(ap, size_t);
+				v = len == 2 ? va_arg(ap, unsigned long long)
+					     : (unsigned long long)va_arg(ap, size_t);
 			else if (len == 1)
 				v = va_arg(ap, unsigned long);
 			else
@@ -158,12 +166,13 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			else if (len <= -2)
 				v = (unsigned char)v;
 			unsigned int base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
-			put_num(&o, v, false, base, c == 'X', flags, width, prec < 0 && v == 0 ? 1 : prec);
+			put_num(&o, v, false, base, c == 'X', flags, width,
+				prec < 0 && v == 0 ? 1 : prec);
 			break;
 		}
 		case 'p':
-			put_num(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, flags | F_ALT, width,
-				prec);
+			put_num(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, flags | F_ALT,
+				width, prec);
 			break;
 		case 'c':
 			if (!(flags & F_LEFT))

@@ -58,10 +58,11 @@ uint64_t tcr_encode(const struct tcr_fields *f)
 
 	return FIELD_PREP(TCR_T0SZ_MASK, h0->tsz) | (h0->epd ? TCR_EPD0 : 0) |
 	       FIELD_PREP(TCR_IRGN0_MASK, h0->irgn) | FIELD_PREP(TCR_ORGN0_MASK, h0->orgn) |
-	       FIELD_PREP(TCR_SH0_MASK, h0->sh) | FIELD_PREP(TCR_TG0_MASK, tg0_encode(h0->granule)) |
-	       (h0->tbi ? TCR_TBI0 : 0) | FIELD_PREP(TCR_T1SZ_MASK, h1->tsz) |
-	       (h1->epd ? TCR_EPD1 : 0) | FIELD_PREP(TCR_IRGN1_MASK, h1->irgn) |
-	       FIELD_PREP(TCR_ORGN1_MASK, h1->orgn) | FIELD_PREP(TCR_SH1_MASK, h1->sh) |
+	       FIELD_PREP(TCR_SH0_MASK, h0->sh) |
+	       FIELD_PREP(TCR_TG0_MASK, tg0_encode(h0->granule)) | (h0->tbi ? TCR_TBI0 : 0) |
+	       FIELD_PREP(TCR_T1SZ_MASK, h1->tsz) | (h1->epd ? TCR_EPD1 : 0) |
+	       FIELD_PREP(TCR_IRGN1_MASK, h1->irgn) | FIELD_PREP(TCR_ORGN1_MASK, h1->orgn) |
+	       FIELD_PREP(TCR_SH1_MASK, h1->sh) |
 	       FIELD_PREP(TCR_TG1_MASK, tg1_encode(h1->granule)) | (h1->tbi ? TCR_TBI1 : 0) |
 	       FIELD_PREP(TCR_IPS_MASK, f->ips) | (f->a1 ? TCR_A1 : 0) | (f->as ? TCR_AS : 0) |
 	       (f->ha ? TCR_HA : 0) | (f->hd ? TCR_HD : 0);

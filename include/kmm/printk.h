@@ -11,7 +11,8 @@
 #include <stdarg.h>
 
 int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int kmm_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int kmm_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 int vprintk(const char *fmt, va_list ap);
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,7 +12,7 @@ KTEST(geometry, seed_table)
 		uint64_t granule;
 		unsigned int va_bits, levels;
 	} rows[] = {
-		{ 4096, 39, 3 }, { 4096, 48, 4 }, { 16384, 36, 2 }, { 16384, 47, 3 },
+		{ 4096, 39, 3 },  { 4096, 48, 4 },  { 16384, 36, 2 }, { 16384, 47, 3 },
 		{ 16384, 48, 4 }, { 65536, 42, 2 }, { 65536, 48, 3 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {

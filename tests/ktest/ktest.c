@@ -56,8 +56,8 @@ bool ktest_check_str(struct ktest *kt, const char *file, int line, const char *e
 
 	if (!ok) {
 		fail_header(kt, file, line);
-		printk("expected %s == %s\n    #   %s = \"%s\"\n    #   %s = \"%s\"\n", ea, eb, ea, a,
-		       eb, b);
+		printk("expected %s == %s\n    #   %s = \"%s\"\n    #   %s = \"%s\"\n", ea, eb, ea,
+		       a, eb, b);
 	}
 	return ok;
 }

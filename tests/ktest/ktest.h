@@ -18,8 +18,9 @@
 
 struct ktest {
 	const struct ktest_case *tc;
-	unsigned int failures;   /* failed expectations in this case */
-	unsigned long long seed; /* for randomised cases: fixed unless the runner is told otherwise */
+	unsigned int failures; /* failed expectations in this case */
+	unsigned long long
+	    seed; /* for randomised cases: fixed unless the runner is told otherwise */
 	bool skipped;
 	const char *skip_reason;
 };
@@ -30,12 +31,12 @@ struct ktest_case {
 	void (*fn)(struct ktest *kt);
 };
 
-#define KTEST(suite, name)                                                                       \
-	static void ktest_fn_##suite##_##name(struct ktest *kt);                                 \
-	static const struct ktest_case ktest_case_##suite##_##name                               \
-		__attribute__((used, section("ktest_cases"), aligned(sizeof(void *)))) = {        \
-			#suite, #name, ktest_fn_##suite##_##name                                 \
-		};                                                                               \
+#define KTEST(suite, name)                                                                         \
+	static void ktest_fn_##suite##_##name(struct ktest *kt);                                   \
+	static const struct ktest_case ktest_case_##suite##_##name                                 \
+	    __attribute__((used, section("ktest_cases"), aligned(sizeof(void *)))) = {             \
+		    #suite, #name, ktest_fn_##suite##_##name                                       \
+	    };                                                                                     \
 	static void ktest_fn_##suite##_##name(struct ktest *kt __attribute__((unused)))
 
 /* Reporting, used by the macros below. Each returns true when the check held. */
@@ -49,13 +50,12 @@ void ktest_log(struct ktest *kt, const char *fmt, ...) __attribute__((format(pri
 /* Mark the running case skipped (it counts as neither passed nor failed). */
 void ktest_skip(struct ktest *kt, const char *reason);
 
-#define KT__INT(kt, op, a, b)                                                                    \
-	({                                                                                       \
-		__typeof__(a) ka_ = (a);                                                         \
-		__typeof__(b) kb_ = (b);                                                         \
-		ktest_check_int((kt), ka_ op kb_, __FILE__, __LINE__, #op, #a, #b,               \
-				(long long)ka_, (long long)kb_,                                  \
-				(__typeof__(ka_))-1 < 1);                       \
+#define KT__INT(kt, op, a, b)                                                                      \
+	({                                                                                         \
+		__typeof__(a) ka_ = (a);                                                           \
+		__typeof__(b) kb_ = (b);                                                           \
+		ktest_check_int((kt), ka_ op kb_, __FILE__, __LINE__, #op, #a, #b, (long long)ka_, \
+				(long long)kb_, (__typeof__(ka_))-1 < 1);                          \
 	})
 
 #define KT_EXPECT_TRUE(kt, c) ktest_check((kt), !!(c), __FILE__, __LINE__, #c)
@@ -70,10 +70,10 @@ void ktest_skip(struct ktest *kt, const char *reason);
 #define KT_EXPECT_NOT_NULL(kt, p) ktest_check((kt), (p) != NULL, __FILE__, __LINE__, #p " != NULL")
 #define KT_EXPECT_STREQ(kt, a, b) ktest_check_str((kt), __FILE__, __LINE__, #a, #b, (a), (b))
 
-#define KT__RET(x)                                                                               \
-	do {                                                                                     \
-		if (!(x))                                                                        \
-			return;                                                                  \
+#define KT__RET(x)                                                                                 \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			return;                                                                    \
 	} while (0)
 #define KT_ASSERT_TRUE(kt, c) KT__RET(KT_EXPECT_TRUE(kt, c))
 #define KT_ASSERT_FALSE(kt, c) KT__RET(KT_EXPECT_FALSE(kt, c))

@@ -27,10 +27,10 @@
 
 struct xlat_geometry {
 	unsigned int granule_shift; /* 12, 14 or 16 */
-	unsigned int va_bits;       /* 25..48 */
-	unsigned int levels;        /* 1..4 */
+	unsigned int va_bits;	    /* 25..48 */
+	unsigned int levels;	    /* 1..4 */
 	unsigned int start_level;   /* 4 - levels */
-	unsigned int stride;        /* index bits of a full table: granule_shift - 3 */
+	unsigned int stride;	    /* index bits of a full table: granule_shift - 3 */
 	/* Indexed by level number 0..3; meaningful for start_level..3 only. */
 	unsigned int level_shift[XLAT_LEVELS_MAX];
 	unsigned int index_bits[XLAT_LEVELS_MAX];

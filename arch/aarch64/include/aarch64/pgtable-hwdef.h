@@ -28,7 +28,7 @@
 #define PTE_ATTRINDX_MASK GENMASK(4, 2)
 #define PTE_NS BIT(5)
 #define PTE_AP_MASK GENMASK(7, 6)
-#define PTE_USER BIT(6)   /* AP[1]: EL0 may access */
+#define PTE_USER BIT(6)	  /* AP[1]: EL0 may access */
 #define PTE_RDONLY BIT(7) /* AP[2]: read-only at every EL */
 #define PTE_SH_MASK GENMASK(9, 8)
 #define PTE_AF BIT(10)
@@ -43,8 +43,8 @@
 #define TABLE_PXN BIT(59)
 #define TABLE_UXN BIT(60)
 #define TABLE_AP_MASK GENMASK(62, 61)
-#define TABLE_AP_NO_EL0 BIT(61)   /* APTable[0]: no EL0 access below */
-#define TABLE_AP_RDONLY BIT(62)   /* APTable[1]: no write access below */
+#define TABLE_AP_NO_EL0 BIT(61) /* APTable[0]: no EL0 access below */
+#define TABLE_AP_RDONLY BIT(62) /* APTable[1]: no write access below */
 #define TABLE_NS BIT(63)
 
 /* Output-address field: bits [47:12]; a granule or block size masks off more low bits. */
@@ -56,10 +56,10 @@
 #define SH_INNER 3
 
 /* AP[2:1] values (ARM ARM D8.4 "Memory access control"). */
-#define AP_RW_EL1 0   /* EL1 read/write, EL0 none */
-#define AP_RW_ALL 1   /* EL1 and EL0 read/write */
-#define AP_RO_EL1 2   /* EL1 read-only, EL0 none */
-#define AP_RO_ALL 3   /* EL1 and EL0 read-only */
+#define AP_RW_EL1 0 /* EL1 read/write, EL0 none */
+#define AP_RW_ALL 1 /* EL1 and EL0 read/write */
+#define AP_RO_EL1 2 /* EL1 read-only, EL0 none */
+#define AP_RO_ALL 3 /* EL1 and EL0 read-only */
 
 enum desc_kind {
 	DESC_INVALID,  /* bit 0 clear */
@@ -72,9 +72,9 @@ enum desc_kind {
 /* The attributes of a block or page descriptor, one field per architectural field. */
 struct pte_attrs {
 	uint8_t attrindx; /* 0..7, index into MAIR_EL1 */
-	uint8_t sh;       /* SH[1:0] */
-	uint8_t ap;       /* AP[2:1] */
-	uint8_t sw;       /* bits [58:55], ignored by hardware */
+	uint8_t sh;	  /* SH[1:0] */
+	uint8_t ap;	  /* AP[2:1] */
+	uint8_t sw;	  /* bits [58:55], ignored by hardware */
 	bool ns;
 	bool af;
 	bool ng;

@@ -60,16 +60,16 @@
 
 /* One half (TTBR0 or TTBR1) of the EL1&0 translation regime, as TCR_EL1 configures it. */
 struct tcr_half {
-	unsigned int tsz;     /* TnSZ: the range is 64 - tsz bits */
-	uint64_t granule;     /* bytes: 4096, 16384, 65536; 0 for a reserved TGn encoding */
-	bool epd;             /* walks disabled */
-	bool tbi;             /* top byte ignored */
+	unsigned int tsz; /* TnSZ: the range is 64 - tsz bits */
+	uint64_t granule; /* bytes: 4096, 16384, 65536; 0 for a reserved TGn encoding */
+	bool epd;	  /* walks disabled */
+	bool tbi;	  /* top byte ignored */
 	unsigned int irgn, orgn, sh;
 };
 
 struct tcr_fields {
 	struct tcr_half half[2];
-	unsigned int ips;     /* raw IPS field */
+	unsigned int ips; /* raw IPS field */
 	bool a1, as, ha, hd;
 };
 
