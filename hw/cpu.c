@@ -1,2 +1,288 @@
-// placeholder while the module is written; replaced before commit
+// SPDX-License-Identifier: MIT
+/*
+ * The emulated machine's CPUs; the contract is in cpu.h. An access goes as on hardware:
+ *
+ *   1. MMU off (SCTLR.M clear): flat, no TLB.
+ *   2. TLB lookup under the current ASID; a hit is checked for permission against the cached
+ *      descriptor, so a stale entry goes on translating until a TLBI drops it.
+ *   3. On a miss, a walk resumes from the deepest cached table (or the TTBR), updates AF/dirty
+ *      state in memory (FEAT_HAFDBS), and fills the walk cache and, if it did not fault, the TLB
+ *      (ARM ARM D8.13: entries that fault on translation, address size or access flag are never
+ *      cached).
+ */
 #include "cpu.h"
+
+#include <aarch64/pgtable-hwdef.h>
+#include <aarch64/sysreg.h>
+#include <kmm/errno.h>
+
+#include <stdlib.h>
+
+/* With the MMU off, accesses are split at this size (there is no leaf to split them at). */
+#define FLAT_CHUNK 4096ULL
+
+int hw_machine_init(struct hw_machine *m, unsigned int ncpus, const struct tlb_config *tlb,
+		    const struct mmu_features *feat)
+{
+	if (!ncpus || feat->pa_bits < 32 || feat->pa_bits > XLAT_PA_BITS_MAX)
+		return -EINVAL;
+	*m = (struct hw_machine){ .feat = *feat };
+	hw_ram_init(&m->ram);
+	m->cpus = calloc(ncpus, sizeof(*m->cpus));
+	if (!m->cpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < ncpus; i++) {
+		struct hw_cpu *cpu = &m->cpus[i];
+		*cpu = (struct hw_cpu){ .id = i, .machine = m, .el = 1 };
+		int err = tlb_init(&cpu->tlb, tlb);
+		if (err) {
+			hw_machine_destroy(m);
+			return err;
+		}
+		m->ncpus = i + 1;
+	}
+	return 0;
+}
+
+void hw_machine_destroy(struct hw_machine *m)
+{
+	for (unsigned int i = 0; i < m->ncpus; i++)
+		tlb_destroy(&m->cpus[i].tlb);
+	free(m->cpus);
+	hw_ram_destroy(&m->ram);
+	*m = (struct hw_machine){ 0 };
+}
+
+uint16_t hw_cpu_asid(const struct hw_cpu *cpu)
+{
+	uint64_t tcr = cpu->regs.tcr;
+	uint16_t asid = ttbr_asid(tcr & TCR_A1 ? cpu->regs.ttbr1 : cpu->regs.ttbr0);
+
+	return tcr & TCR_AS ? asid : (uint16_t)(asid & 0xff);
+}
+
+/*
+ * The TLB entry for @va, or NULL (a miss). A VA whose top byte is neither ignored (TBI) nor the
+ * extension of bit 55 matches no entry: it is outside both halves and its walk faults (ARM ARM
+ * D8.2 "Address tagging" and the range check of AArch64.S1Translate).
+ */
+static const struct mmu_tr *lookup(struct hw_cpu *cpu, vaddr_t va, uint16_t asid)
+{
+	bool upper = (va >> 55) & 1;
+	bool tbi = cpu->regs.tcr & (upper ? TCR_TBI1 : TCR_TBI0);
+
+	if (!tbi && (va >> 56) != (upper ? 0xff : 0)) {
+		cpu->tlb.stats.misses++;
+		return NULL;
+	}
+	return tlb_lookup(&cpu->tlb, va, asid);
+}
+
+/*
+ * Whether a @acc access through cached @tr is a write that FEAT_HAFDBS's dirty-state update
+ * would permit: DBM set, TCR.HA and TCR.HD, and AP[2] the only thing in the way. The update goes
+ * through memory, so the cached read-only copy is dropped and the descriptor walked again
+ * (ARM ARM D8, "Hardware management of the dirty state").
+ */
+static bool dirty_update_applies(const struct hw_cpu *cpu, const struct mmu_tr *tr,
+				 enum mmu_access acc)
+{
+	const uint64_t hahd = TCR_HA | TCR_HD;
+
+	if (acc != MMU_WRITE || !cpu->machine->feat.hafdbs || (cpu->regs.tcr & hahd) != hahd ||
+	    !(tr->desc & PTE_DBM) || mmu_check(tr, &cpu->regs, cpu->el, acc) == MMU_FAULT_NONE)
+		return false;
+	struct mmu_tr dirty = *tr;
+	dirty.desc &= ~PTE_RDONLY;
+	return mmu_check(&dirty, &cpu->regs, cpu->el, acc) == MMU_FAULT_NONE;
+}
+
+/*
+ * Walk for @va on a TLB miss, resuming from the walk cache, and cache what the walk found: its
+ * tables always (they were reached through valid descriptors), its leaf only if it did not fault.
+ */
+static enum mmu_fault walk(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc, uint16_t asid,
+			   struct mmu_walk_result *w)
+{
+	struct tlb *tlb = &cpu->tlb;
+	unsigned int ttbr = (va >> 55) & 1;
+	struct mmu_walk_step start;
+	bool resume = tlb_walk_lookup(tlb, va, ttbr, asid, &start);
+
+	tlb->stats.walks++;
+	tlb->stats.walk_cache_hits += resume;
+	enum mmu_fault f = mmu_walk(&cpu->machine->ram, &cpu->regs, &cpu->machine->feat, va,
+				    cpu->el, acc, true, resume ? &start : NULL, w);
+	tlb->stats.reads += w->reads;
+	if (w->nsteps)
+		tlb_walk_insert(tlb, &w->geom, va, ttbr, asid, w->steps, w->nsteps);
+	if (f == MMU_FAULT_NONE)
+		tlb_insert(tlb, &w->tr);
+	return f;
+}
+
+/* Step 1: MMU off. */
+static enum mmu_fault translate_flat(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
+				     struct hw_access *res)
+{
+	struct mmu_result r;
+
+	res->fault = mmu_translate(&cpu->machine->ram, &cpu->regs, &cpu->machine->feat, va, cpu->el,
+				   acc, false, &r);
+	res->pa = r.pa;
+	return res->fault;
+}
+
+/* hw_cpu_translate, also giving the bytes the translation covers from @va on (in @span). */
+static enum mmu_fault translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
+				struct hw_access *res, uint64_t *span)
+{
+	*res = (struct hw_access){ .va = va };
+	*span = FLAT_CHUNK - (va & (FLAT_CHUNK - 1));
+	if (!(cpu->regs.sctlr & SCTLR_M))
+		return translate_flat(cpu, va, acc, res);
+
+	uint16_t asid = hw_cpu_asid(cpu);
+	const struct mmu_tr *tr = lookup(cpu, va, asid);
+	if (tr && dirty_update_applies(cpu, tr, acc)) {
+		tlb_drop(&cpu->tlb, tr);
+		tr = NULL;
+	}
+	struct mmu_walk_result w;
+	res->tlb_hit = tr != NULL;
+	if (!tr) {
+		res->fault = walk(cpu, va, acc, asid, &w);
+		res->level = w.level;
+		if (res->fault)
+			return res->fault;
+		tr = &w.tr;
+	}
+	res->level = tr->level;
+	res->fault = mmu_check(tr, &cpu->regs, cpu->el, acc);
+	if (res->fault == MMU_FAULT_NONE)
+		res->pa = tr->pa | (va & (tr->size - 1));
+	*span = tr->size - (va & (tr->size - 1));
+	return res->fault;
+}
+
+enum mmu_fault hw_cpu_translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
+				struct hw_access *res)
+{
+	uint64_t span;
+
+	return translate(cpu, va, acc, res, &span);
+}
+
+/*
+ * Copy @len bytes at @va to @rd (a read) or from @wr (a write), one translation at a time.
+ * @res describes the first piece, or the piece that faulted.
+ */
+static enum mmu_fault copy(struct hw_cpu *cpu, vaddr_t va, void *rd, const void *wr, size_t len,
+			   struct hw_access *res)
+{
+	struct hw_ram *ram = &cpu->machine->ram;
+	enum mmu_access acc = wr ? MMU_WRITE : MMU_READ;
+
+	*res = (struct hw_access){ .va = va };
+	for (size_t done = 0; done < len;) {
+		struct hw_access piece;
+		uint64_t span;
+		if (translate(cpu, va + done, acc, &piece, &span)) {
+			*res = piece;
+			return res->fault;
+		}
+		size_t n = span < len - done ? (size_t)span : len - done;
+		int err = wr ? hw_ram_write(ram, piece.pa, (const uint8_t *)wr + done, n)
+			     : hw_ram_read(ram, piece.pa, (uint8_t *)rd + done, n);
+		if (err) {
+			/* Outside RAM: a synchronous external abort on the access itself. */
+			*res = piece;
+			res->fault = MMU_FAULT_EXTERNAL;
+			res->pa = 0;
+			return res->fault;
+		}
+		if (!done)
+			*res = piece;
+		done += n;
+	}
+	return MMU_FAULT_NONE;
+}
+
+enum mmu_fault hw_cpu_read(struct hw_cpu *cpu, vaddr_t va, void *buf, size_t len,
+			   struct hw_access *res)
+{
+	return copy(cpu, va, buf, NULL, len, res);
+}
+
+enum mmu_fault hw_cpu_write(struct hw_cpu *cpu, vaddr_t va, const void *buf, size_t len,
+			    struct hw_access *res)
+{
+	return copy(cpu, va, NULL, buf, len, res);
+}
+
+/* What each TLBI does: its scope, and whether it is broadcast to the Inner Shareable domain. */
+enum tlbi_scope { SCOPE_ALL, SCOPE_ASID, SCOPE_VA };
+
+struct tlbi_def {
+	enum tlbi_scope scope;
+	bool broadcast, all_asids, last_level;
+};
+
+static const struct tlbi_def tlbi_defs[] = {
+	[TLBI_VMALLE1] = { SCOPE_ALL, false, true, false },
+	[TLBI_VMALLE1IS] = { SCOPE_ALL, true, true, false },
+	[TLBI_ASIDE1] = { SCOPE_ASID, false, false, false },
+	[TLBI_ASIDE1IS] = { SCOPE_ASID, true, false, false },
+	[TLBI_VAE1] = { SCOPE_VA, false, false, false },
+	[TLBI_VAE1IS] = { SCOPE_VA, true, false, false },
+	[TLBI_VALE1] = { SCOPE_VA, false, false, true },
+	[TLBI_VALE1IS] = { SCOPE_VA, true, false, true },
+	[TLBI_VAAE1] = { SCOPE_VA, false, true, false },
+	[TLBI_VAAE1IS] = { SCOPE_VA, true, true, false },
+	[TLBI_VAALE1] = { SCOPE_VA, false, true, true },
+	[TLBI_VAALE1IS] = { SCOPE_VA, true, true, true },
+};
+
+static void tlbi_one(struct tlb *tlb, const struct tlbi_def *d, vaddr_t va, uint16_t asid)
+{
+	if (d->scope == SCOPE_ALL)
+		tlb_inv_all(tlb);
+	else if (d->scope == SCOPE_ASID)
+		tlb_inv_asid(tlb, asid);
+	else
+		tlb_inv_va(tlb, va, asid, d->all_asids, d->last_level);
+}
+
+/*
+ * The operand Xt of a TLBI (ARM ARM C5.5 "TLBI"): VA[55:12] in bits [43:0], sign-extended from
+ * bit 55 as a VA of the upper half reads; the ASID in bits [63:48], of which only [55:48] count
+ * when TCR.AS is 0.
+ */
+static vaddr_t tlbi_va(uint64_t xt)
+{
+	vaddr_t va = (xt & GENMASK(43, 0)) << 12;
+
+	return va & BIT(55) ? va | GENMASK(63, 56) : va;
+}
+
+static uint16_t tlbi_asid(const struct hw_cpu *cpu, uint64_t xt)
+{
+	uint16_t asid = (uint16_t)(xt >> 48);
+
+	return cpu->regs.tcr & TCR_AS ? asid : (uint16_t)(asid & 0xff);
+}
+
+void hw_cpu_tlbi(struct hw_cpu *cpu, enum tlbi_op op, uint64_t xt)
+{
+	const struct tlbi_def *d = &tlbi_defs[op];
+	vaddr_t va = tlbi_va(xt);
+	uint16_t asid = tlbi_asid(cpu, xt);
+	struct hw_machine *m = cpu->machine;
+
+	if (!d->broadcast) {
+		tlbi_one(&cpu->tlb, d, va, asid);
+		return;
+	}
+	for (unsigned int i = 0; i < m->ncpus; i++)
+		tlbi_one(&m->cpus[i].tlb, d, va, asid);
+}

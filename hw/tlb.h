@@ -26,8 +26,8 @@ struct tlb_stats {
 	uint64_t walks;           /* table walks started (one per miss that was walked) */
 	uint64_t walk_cache_hits; /* walks that resumed from a cached table */
 	uint64_t reads;           /* descriptors read by walks */
-	uint64_t evictions;       /* valid entries replaced */
-	uint64_t invalidated;     /* entries dropped by TLBIs */
+	uint64_t evictions;       /* valid entries replaced (leaf and walk cache) */
+	uint64_t invalidated;     /* entries dropped by TLBIs (leaf and walk cache) */
 };
 
 struct tlb_entry {
@@ -36,7 +36,8 @@ struct tlb_entry {
 };
 
 struct tlb_walk_entry {
-	vaddr_t va;          /* VA bits above the shift of the level the table translates */
+	vaddr_t va;          /* VA bits [55:shift]: those that selected the table */
+	unsigned int shift;  /* the shift of the level above the table's */
 	struct mmu_walk_step step;
 	unsigned int ttbr;
 	uint16_t asid;
@@ -61,13 +62,18 @@ void tlb_destroy(struct tlb *tlb);
 const struct mmu_tr *tlb_lookup(struct tlb *tlb, vaddr_t va, uint16_t asid);
 /* Cache @tr, replacing the least recently used entry of its set. */
 void tlb_insert(struct tlb *tlb, const struct mmu_tr *tr);
+/* Drop the entry @tr that tlb_lookup returned (not a TLBI: not counted as invalidated). */
+void tlb_drop(struct tlb *tlb, const struct mmu_tr *tr);
 
 /* The deepest cached table for @va in half @ttbr under @asid; false if none. */
 bool tlb_walk_lookup(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
 		     struct mmu_walk_step *out);
-/* Cache the tables a walk visited (@steps outermost first; the start-level table is skipped). */
-void tlb_walk_insert(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
-		     const struct mmu_walk_step *steps, unsigned int nsteps);
+/*
+ * Cache the tables a walk of @va under geometry @g visited (@steps outermost first; a table at
+ * @g's start level is skipped, the TTBR gives it).
+ */
+void tlb_walk_insert(struct tlb *tlb, const struct xlat_geometry *g, vaddr_t va, unsigned int ttbr,
+		     uint16_t asid, const struct mmu_walk_step *steps, unsigned int nsteps);
 
 /*
  * Invalidation, as the TLBI instructions define it (ARM ARM D8.13 / C5.5.x "TLBI"):

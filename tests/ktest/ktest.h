@@ -52,8 +52,8 @@ void ktest_skip(struct ktest *kt, const char *reason);
 
 #define KT__INT(kt, op, a, b)                                                                      \
 	({                                                                                         \
-		__typeof__(a) ka_ = (a);                                                           \
-		__typeof__(b) kb_ = (b);                                                           \
+		/* Both sides in their common type, as C compares them (no sign-compare noise). */ \
+		__typeof__((a) + (b)) ka_ = (a), kb_ = (b);                                        \
 		ktest_check_int((kt), ka_ op kb_, __FILE__, __LINE__, #op, #a, #b, (long long)ka_, \
 				(long long)kb_, (__typeof__(ka_))-1 < 1);                          \
 	})
