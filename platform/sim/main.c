@@ -1,3 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* placeholder */
-int main(void) { return 0; }
+/* kmm-sim: the simulator's entry point; the commands and their dispatch are in sim.h. */
+#include "sim.h"
+
+int main(int argc, char **argv)
+{
+	return sim_main(argc, argv, stdout, stderr);
+}
