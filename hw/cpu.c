@@ -79,22 +79,16 @@ static const struct mmu_tr *lookup(struct hw_cpu *cpu, vaddr_t va, uint16_t asid
 }
 
 /*
- * Whether a @acc access through cached @tr is a write that FEAT_HAFDBS's dirty-state update
- * would permit: DBM set, TCR.HA and TCR.HD, and AP[2] the only thing in the way. The update goes
- * through memory, so the cached read-only copy is dropped and the descriptor walked again
- * (ARM ARM D8, "Hardware management of the dirty state").
+ * Whether a @acc access through cached @tr must go to memory for FEAT_HAFDBS's dirty-state
+ * update: a permitted write through a DBM entry that is still read-only in the TLB's copy. The
+ * update is made by a walk, so the cached copy is dropped and the descriptor walked again (ARM
+ * ARM D8, "Hardware management of the dirty state").
  */
 static bool dirty_update_applies(const struct hw_cpu *cpu, const struct mmu_tr *tr,
 				 enum mmu_access acc)
 {
-	const uint64_t hahd = TCR_HA | TCR_HD;
-
-	if (acc != MMU_WRITE || !cpu->machine->feat.hafdbs || (cpu->regs.tcr & hahd) != hahd ||
-	    !(tr->desc & PTE_DBM) || mmu_check(tr, &cpu->regs, cpu->el, acc) == MMU_FAULT_NONE)
-		return false;
-	struct mmu_tr dirty = *tr;
-	dirty.desc &= ~PTE_RDONLY;
-	return mmu_check(&dirty, &cpu->regs, cpu->el, acc) == MMU_FAULT_NONE;
+	return acc == MMU_WRITE && tr->dbm && (tr->desc & PTE_RDONLY) &&
+	       mmu_check(tr, &cpu->regs, cpu->el, acc) == MMU_FAULT_NONE;
 }
 
 /*
@@ -116,7 +110,8 @@ static enum mmu_fault walk(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc, 
 	tlb->stats.reads += w->reads;
 	if (w->nsteps)
 		tlb_walk_insert(tlb, &w->geom, va, ttbr, asid, w->steps, w->nsteps);
-	if (f == MMU_FAULT_NONE)
+	/* A leaf whose AF is still clear (TCR.HA, but this access was refused) is not cached. */
+	if (f == MMU_FAULT_NONE && (w->tr.desc & PTE_AF))
 		tlb_insert(tlb, &w->tr);
 	return f;
 }

@@ -110,15 +110,17 @@ static enum mmu_fault walk_fault(struct mmu_walk_result *out, enum mmu_fault f, 
 	return f;
 }
 
-/* Step 5's hardware updates: the descriptor as FEAT_HAFDBS would leave it after this access. */
-static uint64_t hafdbs_update(const struct mmu_regs *regs, const struct mmu_features *feat,
-			      uint64_t desc, enum mmu_access acc)
+/*
+ * Step 5, FEAT_HAFDBS: the descriptor as the hardware leaves it after a permitted @acc — AF set
+ * when TCR.HA, and for a write through a DBM entry (tr->dbm) AP[2] cleared.
+ */
+static uint64_t hafdbs_update(const struct mmu_tr *tr, bool ha, enum mmu_access acc)
 {
-	if (!feat->hafdbs)
-		return desc;
-	if ((regs->tcr & TCR_HA) && !(desc & PTE_AF))
+	uint64_t desc = tr->desc;
+
+	if (ha)
 		desc |= PTE_AF;
-	if ((regs->tcr & TCR_HA) && (regs->tcr & TCR_HD) && (desc & PTE_DBM) && acc == MMU_WRITE)
+	if (tr->dbm && acc == MMU_WRITE)
 		desc &= ~PTE_RDONLY;
 	return desc;
 }
@@ -165,25 +167,28 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 		}
 
 		uint64_t size = xlat_entry_size(g, level);
-		uint64_t ndesc = hafdbs_update(regs, feat, desc, acc);
+		bool ha = feat->hafdbs && (regs->tcr & TCR_HA);
 		out->tr = (struct mmu_tr){
 			.va = va & ~(size - 1),
-			.pa = desc_oa(g, level, ndesc),
+			.pa = desc_oa(g, level, desc),
 			.size = size,
 			.level = level,
-			.desc = ndesc,
+			.desc = desc,
 			.acc = tacc,
 			.ttbr = sel,
 			.asid = walk_asid(regs->tcr, regs),
-			.global = !(ndesc & PTE_NG),
+			.global = !(desc & PTE_NG),
+			.dbm = ha && (regs->tcr & TCR_HD) && (desc & PTE_DBM),
 		};
-		if (!(ndesc & PTE_AF))
+		if (!(desc & PTE_AF) && !ha)
 			return walk_fault(out, MMU_FAULT_ACCESS_FLAG, level);
-		/* Hardware writes its update only for an access that is then permitted. */
-		if (ndesc != desc && update && mmu_check(&out->tr, regs, el, acc) == MMU_FAULT_NONE)
+		/* The hardware writes its update only for an access that is then permitted. */
+		uint64_t ndesc = hafdbs_update(&out->tr, ha, acc);
+		if (update && ndesc != desc &&
+		    mmu_check(&out->tr, regs, el, acc) == MMU_FAULT_NONE) {
 			hw_ram_write64(ram, slot, ndesc);
-		else if (ndesc != desc && update)
-			out->tr.desc = desc; /* a faulting access leaves memory as it was */
+			out->tr.desc = ndesc;
+		}
 		return walk_fault(out, MMU_FAULT_NONE, level);
 	}
 }
@@ -191,8 +196,9 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *el0_r, bool *el0_w,
 		   bool *el0_x, bool *el1_r, bool *el1_w, bool *el1_x)
 {
-	bool ap1 = (tr->desc & PTE_USER) && !tr->acc.no_el0;    /* EL0 access */
-	bool ap2 = (tr->desc & PTE_RDONLY) || tr->acc.rdonly;  /* read-only */
+	bool ap1 = (tr->desc & PTE_USER) && !tr->acc.no_el0; /* EL0 access */
+	/* A DBM entry under hardware dirty management counts as writable for every access. */
+	bool ap2 = ((tr->desc & PTE_RDONLY) && !tr->dbm) || tr->acc.rdonly; /* read-only */
 	bool uxn = (tr->desc & PTE_UXN) || tr->acc.uxn;
 	bool pxn = (tr->desc & PTE_PXN) || tr->acc.pxn;
 	bool wxn = regs->sctlr & SCTLR_WXN;
@@ -237,6 +243,8 @@ enum mmu_fault mmu_translate(struct hw_ram *ram, const struct mmu_regs *regs,
 	}
 	enum mmu_fault f = mmu_walk(ram, regs, feat, va, el, acc, update, NULL, &w);
 	out->level = w.level;
+	out->reads = w.reads;
+	out->geom = w.geom;
 	if (f == MMU_FAULT_NONE || f == MMU_FAULT_ACCESS_FLAG)
 		out->tr = w.tr;
 	if (f == MMU_FAULT_NONE)

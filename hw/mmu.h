@@ -64,15 +64,22 @@ struct mmu_walk_step {
 
 /* A successful walk: a block or page translation, what a TLB entry caches. */
 struct mmu_tr {
-	vaddr_t va;		  /* the input address, aligned down to @size */
-	paddr_t pa;		  /* output address of the block or page */
-	uint64_t size;		  /* bytes mapped by the leaf: a page or a block */
-	unsigned int level;	  /* level of the leaf descriptor */
-	uint64_t desc;		  /* the leaf descriptor as in memory after any hardware update */
+	vaddr_t va;	    /* the input address, aligned down to @size */
+	paddr_t pa;	    /* output address of the block or page */
+	uint64_t size;	    /* bytes mapped by the leaf: a page or a block */
+	unsigned int level; /* level of the leaf descriptor */
+	uint64_t desc;	    /* the leaf descriptor as in memory (after the walk's own update) */
 	struct mmu_table_acc acc; /* hierarchical attributes above the leaf */
 	unsigned int ttbr;	  /* 0 or 1: which half of the address space */
 	uint16_t asid; /* ASID of the walk (TTBR0 or TTBR1's by TCR.A1; 8 bits unless TCR.AS) */
 	bool global;   /* nG == 0 */
+	/*
+	 * FEAT_HAFDBS dirty-state management applies (TCR.HA, TCR.HD and DBM all set): the entry is
+	 * writable for the permission rules whatever AP[2] says (ARM ARM
+	 * AArch64.S1ApplyOutputPerms: DBM entries have the effective AP[2] cleared); a write clears
+	 * AP[2] in memory.
+	 */
+	bool dbm;
 };
 
 struct mmu_walk_result {
@@ -87,11 +94,12 @@ struct mmu_walk_result {
 
 /*
  * Walk the translation tables for @va. @start, if not NULL, is a cached table of this same walk
- * to resume from (the caller checked it is for @va's half and ASID). With @update, the hardware
- * updates of FEAT_HAFDBS are written to memory: AF set on access when TCR.HA, and for a write to a
- * DBM-writable read-only entry AP[2] cleared when TCR.HD (only when mmu_check would then allow
- * the write as @el). Without @update (an AT instruction, a query) nothing is written.
- * Returns the walk's fault (also in @out->fault).
+ * to resume from (the caller checked it is for @va's half and ASID). FEAT_HAFDBS (@feat->hafdbs)
+ * with TCR.HA makes a clear AF no fault; with @update, an access that mmu_check then permits as
+ * @el writes the hardware's update to memory (AF set; for a write through a DBM entry, AP[2]
+ * cleared) and @out->tr.desc is the updated descriptor. Without @update (an AT instruction, a
+ * query) nothing is written and tr.desc is the descriptor as read.
+ * Returns the walk's fault (also in @out->fault); @out->tr is filled on NONE and ACCESS_FLAG.
  */
 enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 			const struct mmu_features *feat, vaddr_t va, unsigned int el,
@@ -110,7 +118,9 @@ struct mmu_result {
 	enum mmu_fault fault;
 	unsigned int level; /* fault level, or the leaf's */
 	paddr_t pa;	    /* the output address of @va when there is no fault */
-	struct mmu_tr tr;   /* valid unless the walk itself faulted */
+	struct mmu_tr tr;   /* filled when a leaf was reached: no fault, access flag, permission */
+	unsigned int reads; /* descriptors read (0: faulted before the first table) */
+	struct xlat_geometry geom; /* of the half walked, when reads > 0 */
 };
 
 /*

@@ -51,8 +51,8 @@ static const char usage[] =
     "the bytes the leaf maps (page or block) when a leaf descriptor was reached; else the bytes\n"
     "one entry of the faulting level maps, or 0 when the walk faulted before reading any\n"
     "descriptor (TnSZ out of range, VA outside both ranges, EPDn set, TTBR above the PA size)\n"
-    "or the MMU is off. attrs are the leaf descriptor's fields (after any FEAT_HAFDBS update)\n"
-    "when a leaf was reached: on success and on access_flag and permission faults. Fault\n"
+    "or the MMU is off. attrs are the leaf descriptor's fields as the image holds them, when\n"
+    "a leaf was reached: on success and on access_flag and permission faults. Fault\n"
     "types: translation, access_flag, permission, address_size, and external_abort when a\n"
     "descriptor lies outside every image.\n";
 
@@ -249,16 +249,6 @@ static int parse_options(struct walk_cfg *c, int argc, char **argv, FILE *out, F
 	return GO_ON;
 }
 
-/* The bytes one entry of the faulting level maps, or 0 if the walk read no descriptor. */
-static uint64_t fault_entry_size(struct walk_cfg *c, vaddr_t va)
-{
-	struct mmu_walk_result w;
-
-	/* mmu_result does not say whether a descriptor was read: walk again (writing nothing). */
-	mmu_walk(&c->ram, &c->regs, &c->feat, va, c->el, c->acc, false, NULL, &w);
-	return w.reads ? xlat_entry_size(&w.geom, w.level) : 0;
-}
-
 static void translate(struct walk_cfg *c, vaddr_t va, struct walk_answer *a)
 {
 	bool mmu_on = c->regs.sctlr & SCTLR_M;
@@ -272,7 +262,8 @@ static void translate(struct walk_cfg *c, vaddr_t va, struct walk_answer *a)
 	if (a->leaf)
 		a->size = a->res.tr.size;
 	else
-		a->size = mmu_on && f ? fault_entry_size(c, va) : 0;
+		/* The bytes one entry of the faulting level maps, or 0 before any descriptor. */
+		a->size = mmu_on && a->res.reads ? xlat_entry_size(&a->res.geom, a->res.level) : 0;
 }
 
 static void attrs_json(struct json *j, uint64_t desc)
