@@ -1,16 +1,24 @@
 #!/bin/sh
 # Install the Debian packages kmm's build and tests need, when they are missing.
+# Each check looks for the thing itself (a command, a working sanitizer link), not a package name.
 set -eu
 
-# command → package
-need="cmake:cmake gcc:gcc clang:clang make:make"
 missing=""
-for pair in $need; do
-	cmd=${pair%%:*}
-	pkg=${pair#*:}
-	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
-done
-# Sanitizer runtimes come with the compilers' own packages on Debian.
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+
+need_cmd cmake cmake
+need_cmd gcc gcc
+need_cmd clang clang
+need_cmd make make
+
+# The ASan+UBSan build links clang's sanitizer runtimes (a Recommends of clang on Debian).
+if command -v clang >/dev/null 2>&1; then
+	tmp=$(mktemp -d)
+	echo 'int main(void) { return 0; }' >"$tmp/t.c"
+	clang -fsanitize=address,undefined "$tmp/t.c" -o "$tmp/t" >/dev/null 2>&1 ||
+		missing="$missing libclang-rt-dev"
+	rm -rf "$tmp"
+fi
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"
