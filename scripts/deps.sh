@@ -10,6 +10,8 @@ need_cmd cmake cmake
 need_cmd gcc gcc
 need_cmd clang clang
 need_cmd make make
+need_cmd dtc device-tree-compiler
+[ -f /usr/include/libfdt.h ] || missing="$missing libfdt-dev"
 
 # The ASan+UBSan build links clang's sanitizer runtimes (a Recommends of clang on Debian).
 if command -v clang >/dev/null 2>&1; then
