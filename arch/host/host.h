@@ -5,8 +5,13 @@
 
 #include "hw/cpu.h"
 
+#include <stdio.h>
+
 /* Run the kernel code on @m from now on (NULL detaches). */
 void host_attach(struct hw_machine *m);
 struct hw_machine *host_machine(void);
+
+/* Send the console (printk) to @f from now on (NULL: standard output); returns the old one. */
+FILE *host_console_set(FILE *f);
 
 #endif /* ARCH_HOST_H */
