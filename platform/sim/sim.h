@@ -12,6 +12,7 @@
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
 
+#include <kmm/boot.h>
 #include <kmm/types.h>
 
 #include <stdio.h>
@@ -39,6 +40,12 @@ extern const size_t sim_ncommands;
 
 /* The whole program: `kmm-sim [--help] COMMAND ARGS...` dispatched to a command. */
 int sim_main(int argc, char **argv, FILE *out, FILE *err);
+
+/*
+ * The section sizes of the image kmm-sim runs as (its own executable); phys is left 0 for the
+ * board to place. 0, or -1 if the executable cannot be read.
+ */
+int sim_image_sizes(struct boot_image *img);
 
 /* Numbers on the command line. */
 #define SIM_NUM_SUFFIX 1u /* accept a K, M or G suffix (2^10, 2^20, 2^30; either case) */

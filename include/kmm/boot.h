@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Booting kmm's memory management (seeds 000, 001, 002): what the platform hands the kernel, and
+ * what the boot builds — device tree → memblock → kernel virtual layout → boot page tables.
+ */
+#ifndef KMM_BOOT_H
+#define KMM_BOOT_H
+
+#include <kmm/types.h>
+
+/* The kernel image as loaded: each section's size in bytes, in link order from _text. */
+struct boot_image {
+	paddr_t phys; /* physical address of _text */
+	uint64_t text, rodata, init, data, bss;
+};
+
+struct boot_region {
+	paddr_t base;
+	uint64_t size;
+};
+
+/* How the boot page tables are laid out. */
+enum boot_style {
+	/* Linux arm64: TTBR1 holds the linear map at PAGE_OFFSET and the image at KIMAGE_VADDR;
+	 * TTBR0 holds the identity map of the image (and the MMIO windows). */
+	BOOT_STYLE_LINUX,
+	/* ChCore lab 2: all of [0, map_end) identity-mapped by TTBR0 and at chcore_base + PA by
+	 * TTBR1, Normal memory in 2M blocks below 1G and Device memory above as 1G blocks. */
+	BOOT_STYLE_CHCORE,
+};
+
+#endif /* KMM_BOOT_H */
