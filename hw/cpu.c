@@ -24,7 +24,7 @@
 int hw_machine_init(struct hw_machine *m, unsigned int ncpus, const struct tlb_config *tlb,
 		    const struct mmu_features *feat)
 {
-	if (!ncpus || feat->pa_bits < 32 || feat->pa_bits > XLAT_PA_BITS_MAX)
+	if (!ncpus || feat->pa_bits < 32 || feat->pa_bits > 52)
 		return -EINVAL;
 	*m = (struct hw_machine){ .feat = *feat };
 	hw_ram_init(&m->ram);
@@ -71,7 +71,9 @@ static const struct mmu_tr *lookup(struct hw_cpu *cpu, vaddr_t va, uint16_t asid
 	bool upper = (va >> 55) & 1;
 	bool tbi = cpu->regs.tcr & (upper ? TCR_TBI1 : TCR_TBI0);
 
-	if (!tbi && (va >> 56) != (upper ? 0xff : 0)) {
+	/* FEAT_E0PD faults EL0 accesses to a disabled half whatever the TLB holds: no lookup. */
+	if ((!tbi && (va >> 56) != (upper ? 0xff : 0)) ||
+	    (cpu->el == 0 && mmu_e0pd(&cpu->regs, &cpu->machine->feat, va))) {
 		cpu->tlb.stats.misses++;
 		return NULL;
 	}

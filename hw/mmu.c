@@ -41,14 +41,22 @@ const char *mmu_access_name(enum mmu_access a)
 	return a == MMU_WRITE ? "write" : a == MMU_EXEC ? "exec" : "read";
 }
 
-/* Output-address size: the smaller of TCR.IPS and the CPU's PARange (ARM ARM D8.2.6). */
+/*
+ * Output-address size: the smaller of TCR.IPS and the CPU's PARange (ARM ARM D8.2.6), and never
+ * more than the 48 bits the descriptors here can hold.
+ */
 static unsigned int output_bits(const struct mmu_features *feat, unsigned int ips)
 {
 	unsigned int bits = tcr_ips_bits(ips);
 
 	if (!bits || bits > feat->pa_bits)
 		bits = feat->pa_bits;
-	return bits;
+	return bits < XLAT_PA_BITS_MAX ? bits : XLAT_PA_BITS_MAX;
+}
+
+bool mmu_e0pd(const struct mmu_regs *regs, const struct mmu_features *feat, vaddr_t va)
+{
+	return feat->e0pd && (regs->tcr & ((va >> 55) & 1 ? TCR_E0PD1 : TCR_E0PD0));
 }
 
 static uint16_t walk_asid(uint64_t tcr, const struct mmu_regs *regs)
@@ -63,8 +71,8 @@ static uint16_t walk_asid(uint64_t tcr, const struct mmu_regs *regs)
  * @geom, @ttbr_sel and @table, or the level-0 fault.
  */
 static enum mmu_fault select_half(const struct mmu_regs *regs, const struct mmu_features *feat,
-				  vaddr_t va, struct xlat_geometry *geom, unsigned int *ttbr_sel,
-				  paddr_t *table)
+				  vaddr_t va, unsigned int el, struct xlat_geometry *geom,
+				  unsigned int *ttbr_sel, paddr_t *table)
 {
 	struct tcr_fields f;
 
@@ -80,6 +88,9 @@ static enum mmu_fault select_half(const struct mmu_regs *regs, const struct mmu_
 	if ((va & range) != (sel ? range : 0))
 		return MMU_FAULT_TRANSLATION;
 	if (h->epd)
+		return MMU_FAULT_TRANSLATION;
+	/* FEAT_E0PD: EL0 may not use this half at all, cached or not (ARM ARM D8.2.11). */
+	if (el == 0 && mmu_e0pd(regs, feat, va))
 		return MMU_FAULT_TRANSLATION;
 
 	/* A reserved TGn encoding behaves as 4K here (IMPLEMENTATION DEFINED choice). */
@@ -136,7 +147,7 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 
 	out->nsteps = 0;
 	out->reads = 0;
-	enum mmu_fault f = select_half(regs, feat, va, g, &sel, &table);
+	enum mmu_fault f = select_half(regs, feat, va, el, g, &sel, &table);
 	if (f)
 		return walk_fault(out, f, 0);
 
@@ -204,14 +215,17 @@ void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *e
 	bool wxn = regs->sctlr & SCTLR_WXN;
 
 	/* ARM ARM D8.4.1, AArch64.S1CheckPermissions for a regime with two privilege levels. */
-	*el1_r = true;
-	*el1_w = !ap2;
 	*el0_r = ap1;
 	*el0_w = ap1 && !ap2;
+	bool priv_w = !ap2;
+	/* PSTATE.PAN: EL1 data accesses to memory EL0 can access fault (fetches are not checked).
+	 */
+	*el1_r = !(regs->pan && ap1);
+	*el1_w = priv_w && *el1_r;
 	/* EL0 may execute what it cannot read (execute-only memory, ARMv8.0 without EPAN). */
 	*el0_x = !uxn && !(*el0_w && wxn);
 	/* EL1 never executes what EL0 can write. */
-	*el1_x = !pxn && !(*el1_w && wxn) && !*el0_w;
+	*el1_x = !pxn && !(priv_w && wxn) && !*el0_w;
 }
 
 enum mmu_fault mmu_check(const struct mmu_tr *tr, const struct mmu_regs *regs, unsigned int el,

@@ -36,12 +36,16 @@ const char *mmu_access_name(enum mmu_access a); /* "read", "write", "exec" */
 /* The system registers translation reads. */
 struct mmu_regs {
 	uint64_t sctlr, tcr, ttbr0, ttbr1, mair;
+	bool pan; /* PSTATE.PAN (FEAT_PAN): EL1 data accesses to EL0-accessible memory fault */
 };
 
 /* What the emulated CPU implements (its ID registers). */
 struct mmu_features {
-	unsigned int pa_bits; /* ID_AA64MMFR0_EL1.PARange as bits: 32..48 */
-	bool hafdbs;	      /* FEAT_HAFDBS: TCR.HA and TCR.HD take effect */
+	/* ID_AA64MMFR0_EL1.PARange as bits: 32..52. Output addresses stay 48-bit (no FEAT_LPA or
+	 * LPA2 descriptor formats), so 52 acts as 48. */
+	unsigned int pa_bits;
+	bool hafdbs; /* FEAT_HAFDBS: TCR.HA and TCR.HD take effect */
+	bool e0pd;   /* FEAT_E0PD: TCR.E0PD0/E0PD1 take effect */
 };
 
 /* Hierarchical attributes gathered from the table descriptors above a level. */
@@ -105,6 +109,9 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 			const struct mmu_features *feat, vaddr_t va, unsigned int el,
 			enum mmu_access acc, bool update, const struct mmu_walk_step *start,
 			struct mmu_walk_result *out);
+
+/* Whether FEAT_E0PD forbids EL0 the half @va lies in (TCR.E0PD0/1 with the feature). */
+bool mmu_e0pd(const struct mmu_regs *regs, const struct mmu_features *feat, vaddr_t va);
 
 /* Permission check of @tr for an access at @el (0 or 1): MMU_FAULT_NONE or _PERMISSION. */
 enum mmu_fault mmu_check(const struct mmu_tr *tr, const struct mmu_regs *regs, unsigned int el,

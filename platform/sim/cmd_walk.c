@@ -24,12 +24,13 @@
 static const char usage[] =
     "usage: kmm-sim walk --mem FILE@BASE [--mem FILE@BASE ...] --tcr X --ttbr0 X --ttbr1 X\n"
     "                    [--sctlr X] [--el 0|1] [--access read|write|exec] [--pa-bits N]\n"
-    "                    [--json] VA [VA ...]\n"
+    "                    [--pan] [--json] VA [VA ...]\n"
     "\n"
     "Translate each VA as the emulated MMU does (VMSAv8-64 stage 1, EL1&0 regime) over raw\n"
     "physical-memory images such as RAM dumps. Nothing is written: the images are mapped\n"
-    "read-only and the walk makes no hardware updates. The CPU implements FEAT_HAFDBS, so a\n"
-    "TCR.HA or TCR.HD the image's kernel set is honoured: the result is what the access sees.\n"
+    "read-only and the walk makes no hardware updates. The CPU implements FEAT_HAFDBS and\n"
+    "FEAT_E0PD, so a TCR.HA, HD or E0PDn the image's kernel set is honoured: the result is\n"
+    "what the access sees. Output addresses are 48-bit (no FEAT_LPA/LPA2 formats).\n"
     "\n"
     "  --mem FILE@BASE  the bytes of FILE as RAM at physical address BASE (K/M/G suffixes\n"
     "                   allowed); repeat for more images, which must not overlap\n"
@@ -39,7 +40,8 @@ static const char usage[] =
     "  --sctlr X        SCTLR_EL1 (default 0x1: MMU on; with M clear, PA = VA)\n"
     "  --el N           exception level of the access: 0 or 1 (default 1)\n"
     "  --access A       read, write or exec (default read)\n"
-    "  --pa-bits N      the CPU's PA size: 32, 36, 40, 42, 44 or 48 (default 48)\n"
+    "  --pa-bits N      the CPU's PA size: 32, 36, 40, 42, 44, 48 or 52 (default 48)\n"
+    "  --pan            PSTATE.PAN set: EL1 reads and writes of EL0-accessible memory fault\n"
     "  --json           print a JSON array with one object per VA, in order:\n"
     "    {\"va\": \"0x...\", \"pa\": \"0x...\" or null, \"level\": N, \"size\": BYTES,\n"
     "     \"attrs\": {\"attrindx\": N, \"sh\": N, \"ap\": N, \"ng\": 0|1, \"af\": 0|1,\n"
@@ -65,6 +67,7 @@ enum {
 	OPT_EL,
 	OPT_ACCESS,
 	OPT_PA_BITS,
+	OPT_PAN,
 	OPT_JSON,
 	OPT_HELP,
 };
@@ -78,6 +81,7 @@ static const struct option options[] = {
 	{ "el", required_argument, NULL, OPT_EL },
 	{ "access", required_argument, NULL, OPT_ACCESS },
 	{ "pa-bits", required_argument, NULL, OPT_PA_BITS },
+	{ "pan", no_argument, NULL, OPT_PAN },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -183,10 +187,10 @@ static bool parse_access(const char *s, enum mmu_access *acc, FILE *err)
 
 static bool parse_pa_bits(const char *s, unsigned int *bits, FILE *err)
 {
-	if (!sim_arg_uint(err, "walk", "--pa-bits", s, 32, XLAT_PA_BITS_MAX, bits))
+	if (!sim_arg_uint(err, "walk", "--pa-bits", s, 32, 52, bits))
 		return false;
 	if (tcr_ips_from_bits(*bits) < 0) {
-		sim_usage_error(err, "walk", "--pa-bits: %u is not 32, 36, 40, 42, 44 or 48",
+		sim_usage_error(err, "walk", "--pa-bits: %u is not 32, 36, 40, 42, 44, 48 or 52",
 				*bits);
 		return false;
 	}
@@ -215,6 +219,9 @@ static bool take_option(struct walk_cfg *c, int opt, const char *arg, FILE *err)
 		return parse_access(arg, &c->acc, err);
 	case OPT_PA_BITS:
 		return parse_pa_bits(arg, &c->feat.pa_bits, err);
+	case OPT_PAN:
+		c->regs.pan = true;
+		return true;
 	default: /* OPT_JSON */
 		c->json = true;
 		return true;
@@ -381,7 +388,7 @@ int cmd_walk(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct walk_cfg c = {
 		.regs.sctlr = SCTLR_M,
-		.feat = { .pa_bits = 48, .hafdbs = true },
+		.feat = { .pa_bits = 48, .hafdbs = true, .e0pd = true },
 		.el = 1,
 		.acc = MMU_READ,
 	};

@@ -47,7 +47,8 @@ static unsigned int output_size(uint64_t tcr, unsigned int pa_bits)
 	static const unsigned int ips[8] = { 32, 36, 40, 42, 44, 48, 52, 64 };
 	unsigned int bits = ips[field(tcr, 34, 32)];
 
-	return bits < pa_bits ? bits : pa_bits;
+	bits = bits < pa_bits ? bits : pa_bits;
+	return bits < 48 ? bits : 48; /* descriptors hold 48-bit addresses (no FEAT_LPA/LPA2) */
 }
 
 /* Level L's table is indexed by VA[shift + n - 1 : shift], shift = g + (3 - L)(g - 3). */
@@ -116,21 +117,23 @@ static void translate_flat(const struct mmu_regs *regs, const struct mmu_feature
 
 /*
  * The level-0 checks of AArch64.S1Translate and the start of AArch64.S1Walk: TnSZ outside
- * 16..39, a VA outside the half's range, or EPDn set → translation fault; a TTBR base at or above
+ * 16..39, a VA outside the half's range, EPDn set, or an EL0 access to a half that TCR.E0PDn
+ * closes (FEAT_E0PD) → translation fault; a TTBR base at or above
  * 2^osize → address-size fault. Fills @w and the first table's address, or the fault.
  */
 static bool start_walk(const struct mmu_regs *regs, const struct mmu_features *feat, uint64_t va,
-		       struct walk *w, uint64_t *table, struct ref_result *out)
+		       unsigned int el, struct walk *w, uint64_t *table, struct ref_result *out)
 {
 	uint64_t tcr = regs->tcr;
 	unsigned int half = bit(va, 55);
 	unsigned int tsz = (unsigned int)(half ? field(tcr, 21, 16) : field(tcr, 5, 0));
-	unsigned int top = bit(tcr, half ? 38 : 37) ? 55 : 63; /* TBI1, TBI0 */
-	bool epd = bit(tcr, half ? 23 : 7);		       /* EPD1, EPD0 */
-	bool in_range = bits_all(va, top, 64 - tsz, half);     /* AArch64.VAIsOutOfRange */
+	unsigned int top = bit(tcr, half ? 38 : 37) ? 55 : 63;	       /* TBI1, TBI0 */
+	bool epd = bit(tcr, half ? 23 : 7);			       /* EPD1, EPD0 */
+	bool e0pd = feat->e0pd && el == 0 && bit(tcr, half ? 56 : 55); /* E0PD1, E0PD0 */
+	bool in_range = bits_all(va, top, 64 - tsz, half);	       /* AArch64.VAIsOutOfRange */
 
 	out->ttbr = half;
-	if (tsz < 16 || tsz > 39 || !in_range || epd) {
+	if (tsz < 16 || tsz > 39 || !in_range || epd || e0pd) {
 		set_fault(out, MMU_FAULT_TRANSLATION, 0);
 		return false;
 	}
@@ -158,21 +161,22 @@ static void gather_table(struct walk *w, uint64_t desc)
 }
 
 /*
- * AArch64.S1CheckPermissions for a regime with EL0 and EL1, without PAN: AP[2:1] after APTable
+ * AArch64.S1CheckPermissions for a regime with EL0 and EL1 (PSTATE.PAN denies EL1 reads and
+ * writes of EL0-accessible memory; fetches are not checked): AP[2:1] after APTable
  * (APTable[0] clears AP[1], APTable[1] sets AP[2]); a DBM entry under TCR.HA and TCR.HD has
  * AP[2] taken as 0 for every access (AArch64.S1ApplyOutputPerms).
  */
-static bool permitted(const struct walk *w, uint64_t desc, bool dbm, bool wxn, unsigned int el,
-		      enum mmu_access acc)
+static bool permitted(const struct walk *w, uint64_t desc, bool dbm, bool wxn, bool pan,
+		      unsigned int el, enum mmu_access acc)
 {
 	bool ap2 = (bit(desc, 7) && !dbm) || w->ap_table1;
 	bool ap1 = bit(desc, 6) && !w->ap_table0;
 	bool uxn = bit(desc, 54) || w->uxn_table;
 	bool pxn = bit(desc, 53) || w->pxn_table;
-	bool priv_r = true, priv_w = !ap2;
+	bool priv_r = !(pan && ap1), priv_w = !ap2 && priv_r;
 	bool user_r = ap1, user_w = ap1 && !ap2;
 	bool user_x = !uxn && !(user_w && wxn);
-	bool priv_x = !pxn && !(priv_w && wxn) && !user_w;
+	bool priv_x = !pxn && !(!ap2 && wxn) && !user_w;
 
 	if (acc == MMU_EXEC)
 		return el ? priv_x : user_x;
@@ -197,7 +201,7 @@ static void leaf(const struct walk *w, const struct mmu_regs *regs, const struct
 		set_fault(out, MMU_FAULT_ACCESS_FLAG, level);
 		return;
 	}
-	if (!permitted(w, desc, dbm, bit(regs->sctlr, 19), el, acc)) {
+	if (!permitted(w, desc, dbm, bit(regs->sctlr, 19), regs->pan, el, acc)) {
 		set_fault(out, MMU_FAULT_PERMISSION, level);
 		return;
 	}
@@ -259,6 +263,6 @@ void ref_translate(const struct ref_mem *mem, const struct mmu_regs *regs,
 	*out = (struct ref_result){ .fault = MMU_FAULT_NONE };
 	if (!bit(regs->sctlr, 0)) /* SCTLR_EL1.M */
 		translate_flat(regs, feat, va, out);
-	else if (start_walk(regs, feat, va, &w, &table, out))
+	else if (start_walk(regs, feat, va, el, &w, &table, out))
 		walk_levels(mem, regs, feat, &w, table, va, el, acc, out);
 }

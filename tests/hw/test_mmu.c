@@ -1290,3 +1290,64 @@ KTEST(ptbuild, contract)
 	KT_EXPECT_EQ(kt, d, (RAM_BASE + 0x3000) | GENMASK(62, 61) | 3);
 	hw_ram_destroy(&ram);
 }
+
+/*
+ * FEAT_E0PD: with TCR_EL1.E0PDn, an EL0 access to that half is a level-0 translation fault
+ * before any table is read; EL1 is unaffected, as is the other half. Without the feature the
+ * bits are RES0 and ignored.
+ */
+static void e0pd(struct ktest *kt, struct env *e)
+{
+	vaddr_t hi = half_va(e, 1, 0x4000), lo = half_va(e, 0, 0x4000);
+	struct pte_attrs a = leaf_attrs(AP_RW_ALL);
+	struct mmu_result r;
+
+	KT_ASSERT_EQ(kt, map_page(e, 1, hi, 0x5550000ULL, &a), 0);
+	KT_ASSERT_EQ(kt, map_page(e, 0, lo, 0x5560000ULL, &a), 0);
+	e->regs.tcr |= TCR_E0PD1;
+	KT_EXPECT_EQ(kt, xlate(e, hi, 0, MMU_READ, false, &r), MMU_FAULT_NONE); /* no feature */
+	e->feat.e0pd = true;
+	KT_EXPECT_EQ(kt, xlate(e, hi, 0, MMU_READ, false, &r), MMU_FAULT_TRANSLATION);
+	KT_EXPECT_EQ(kt, r.level, 0u);
+	KT_EXPECT_EQ(kt, r.reads, 0u);
+	KT_EXPECT_EQ(kt, xlate(e, hi, 1, MMU_READ, false, &r), MMU_FAULT_NONE);
+	KT_EXPECT_EQ(kt, xlate(e, lo, 0, MMU_WRITE, false, &r), MMU_FAULT_NONE);
+	e->regs.tcr ^= TCR_E0PD1 | TCR_E0PD0;
+	KT_EXPECT_EQ(kt, xlate(e, lo, 0, MMU_READ, false, &r), MMU_FAULT_TRANSLATION);
+	KT_EXPECT_EQ(kt, xlate(e, hi, 0, MMU_READ, false, &r), MMU_FAULT_NONE);
+}
+
+KTEST(mmu, e0pd_closes_a_half_to_el0)
+{
+	for_each_cfg(kt, e0pd);
+}
+
+/*
+ * PSTATE.PAN: EL1 reads and writes of memory EL0 can access (AP[1] = 1 after APTable) fault;
+ * EL1 instruction fetches are not PAN-checked, and EL0 is unaffected.
+ */
+static void pan(struct ktest *kt, struct env *e)
+{
+	vaddr_t va = half_va(e, 0, 0x8000);
+	struct pte_attrs a = leaf_attrs(AP_RO_ALL);
+	struct mmu_result r;
+
+	KT_ASSERT_EQ(kt, map_page(e, 0, va, 0x5570000ULL, &a), 0);
+	e->regs.pan = true;
+	KT_EXPECT_EQ(kt, xlate(e, va, 1, MMU_READ, false, &r), MMU_FAULT_PERMISSION);
+	KT_EXPECT_EQ(kt, xlate(e, va, 1, MMU_EXEC, false, &r), MMU_FAULT_NONE);
+	KT_EXPECT_EQ(kt, xlate(e, va, 0, MMU_READ, false, &r), MMU_FAULT_NONE);
+	a = leaf_attrs(AP_RW_EL1); /* kernel-only memory: PAN does not apply */
+	KT_ASSERT_EQ(kt, map_page(e, 0, va, 0x5570000ULL, &a), 0);
+	KT_EXPECT_EQ(kt, xlate(e, va, 1, MMU_WRITE, false, &r), MMU_FAULT_NONE);
+	a = leaf_attrs(AP_RW_ALL);
+	KT_ASSERT_EQ(kt, map_page(e, 0, va, 0x5570000ULL, &a), 0);
+	KT_EXPECT_EQ(kt, xlate(e, va, 1, MMU_WRITE, false, &r), MMU_FAULT_PERMISSION);
+	e->regs.pan = false;
+	KT_EXPECT_EQ(kt, xlate(e, va, 1, MMU_WRITE, false, &r), MMU_FAULT_NONE);
+}
+
+KTEST(mmu, pan_denies_el1_data_access_to_user_memory)
+{
+	for_each_cfg(kt, pan);
+}

@@ -93,21 +93,26 @@ static unsigned int gen_tg(struct gen *s, unsigned int reserved)
 /* A random CPU, TCR_EL1 and SCTLR_EL1; the TTBRs come with the tables. */
 static void gen_regs(struct gen *s, bool hafdbs)
 {
-	static const unsigned int pa_bits[] = { 36, 40, 44, 48 };
+	static const unsigned int pa_bits[] = { 36, 40, 44, 48, 52 };
 	uint64_t tcr = rnd(s) & (TCR_IRGN0_MASK | TCR_ORGN0_MASK | TCR_SH0_MASK | TCR_IRGN1_MASK |
 				 TCR_ORGN1_MASK | TCR_SH1_MASK | TCR_A1 | TCR_AS | TCR_TBI0 |
 				 TCR_TBI1 | TCR_HA | TCR_HD);
 
-	s->feat = (struct mmu_features){ pa_bits[below(s, 4)], hafdbs };
+	/* The ARMv8.0 case leaves out the later features; the other has them all, now and then
+	 * closing a half to EL0 (E0PD) or running with PSTATE.PAN. */
+	s->feat = (struct mmu_features){ pa_bits[below(s, 5)], hafdbs, hafdbs };
+	if (hafdbs)
+		tcr |= (chance(s, 10) ? TCR_E0PD0 : 0) | (chance(s, 10) ? TCR_E0PD1 : 0);
 	tcr |= FIELD_PREP(TCR_T0SZ_MASK, gen_tsz(s)) | FIELD_PREP(TCR_T1SZ_MASK, gen_tsz(s));
 	tcr |= FIELD_PREP(TCR_TG0_MASK, gen_tg(s, 3)) | FIELD_PREP(TCR_TG1_MASK, gen_tg(s, 0));
 	tcr |= (chance(s, 6) ? TCR_EPD0 : 0) | (chance(s, 6) ? TCR_EPD1 : 0);
 	tcr |= FIELD_PREP(TCR_IPS_MASK, chance(s, 50) ? below(s, 8) : 5 + below(s, 3));
-	s->regs = (struct mmu_regs){ .tcr = tcr, .mair = rnd(s) };
+	s->regs = (struct mmu_regs){ .tcr = tcr, .mair = rnd(s), .pan = hafdbs && chance(s, 25) };
 	s->regs.sctlr =
 	    (chance(s, 97) ? SCTLR_M : 0) | (rnd(s) & (SCTLR_WXN | SCTLR_A | SCTLR_C | SCTLR_I));
 	unsigned int ips = tcr_ips_bits((unsigned int)FIELD_GET(TCR_IPS_MASK, tcr));
 	s->osize = ips && ips < s->feat.pa_bits ? ips : s->feat.pa_bits;
+	s->osize = s->osize < 48 ? s->osize : 48; /* 48-bit descriptors */
 }
 
 /* Zero what the previous setup wrote. */

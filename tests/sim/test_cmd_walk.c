@@ -422,7 +422,7 @@ KTEST(sim_walk, bad_arguments)
 		{ { "--mem", fx.mem_a, "--el", "2" }, "--el: 2 is out of range (0..1)" },
 		{ { "--mem", fx.mem_a, "--access", "fetch" }, "--access: 'fetch' is not read" },
 		{ { "--mem", fx.mem_a, "--pa-bits", "39" }, "--pa-bits: 39 is not 32, 36" },
-		{ { "--mem", fx.mem_a, "--pa-bits", "52" }, "--pa-bits: 52 is out of range" },
+		{ { "--mem", fx.mem_a, "--pa-bits", "53" }, "--pa-bits: 53 is out of range" },
 		{ { "--mem", fx.mem_a, "--tcr", "0", "--ttbr0", "0", "--ttbr1", "0" }, "no VA" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

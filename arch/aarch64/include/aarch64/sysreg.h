@@ -28,8 +28,10 @@
 #define TCR_AS BIT(36) /* 16-bit ASIDs (else 8-bit) */
 #define TCR_TBI0 BIT(37)
 #define TCR_TBI1 BIT(38)
-#define TCR_HA BIT(39) /* hardware Access flag update (FEAT_HAFDBS) */
-#define TCR_HD BIT(40) /* hardware dirty state (FEAT_HAFDBS) */
+#define TCR_HA BIT(39)	  /* hardware Access flag update (FEAT_HAFDBS) */
+#define TCR_HD BIT(40)	  /* hardware dirty state (FEAT_HAFDBS) */
+#define TCR_E0PD0 BIT(55) /* EL0 accesses to the TTBR0 half fault (FEAT_E0PD) */
+#define TCR_E0PD1 BIT(56) /* EL0 accesses to the TTBR1 half fault (FEAT_E0PD) */
 
 /* Cacheability for IRGN/ORGN: write-back read-allocate write-allocate. */
 #define TCR_RGN_WBWA 1
