@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run every test runner of every build and close with the total "N passed, N failed".
-# usage: scripts/test.sh BUILD_DIR [BUILD_DIR ...]
+# usage: scripts/test.sh BUILD_DIR [BUILD_DIR ...]   (the first build's kmm-sim is cross-checked)
 # Each runner's full TAP stream is kept in BUILD_DIR/test.log; failures are shown here.
 set -u
 passed=0
@@ -29,6 +29,20 @@ for dir in "$@"; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+# The emulated MMU against QEMU's on a real Linux kernel's page tables (downloads Debian's arm64
+# kernel once; about 30 s). KMM_SKIP_CROSSCHECK=1 leaves it out.
+if [ "${KMM_SKIP_CROSSCHECK:-0}" != 1 ]; then
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	log="$1/linux-crosscheck.log"
+	if "$root/scripts/linux-crosscheck.sh" --kmm-sim "$1/kmm-sim" >"$log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		grep -E 'mismatch|setup failed|Error' "$log" | tail -n 40
+		failed=$((failed + 1))
+		status=1
+	fi
+	tail -n 1 "$log"
+fi
 echo "total: $passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 exit $status
