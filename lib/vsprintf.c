@@ -34,11 +34,15 @@ static void put_num(struct out *o, unsigned long long v, bool neg, unsigned int 
 	char tmp[24];
 	int n = 0;
 
+	bool zero = v == 0;
+
 	while (v) {
 		tmp[n++] = digits[v % base];
 		v /= base;
 	}
-	int ndig = n > prec ? n : prec; /* C11: precision 0 with value 0 prints no digits */
+	if (zero && prec != 0) /* C11: precision 0 with the value 0 prints no digits */
+		tmp[n++] = '0';
+	int ndig = n > prec ? n : prec;
 	const char *prefix = "";
 	if (neg)
 		prefix = "-";
@@ -46,9 +50,9 @@ static void put_num(struct out *o, unsigned long long v, bool neg, unsigned int 
 		prefix = "+";
 	else if (flags & F_SPACE)
 		prefix = " ";
-	else if ((flags & F_ALT) && base == 16 && n)
+	else if ((flags & F_ALT) && base == 16 && !zero)
 		prefix = upper ? "0X" : "0x";
-	else if ((flags & F_ALT) && base == 8 && ndig <= n)
+	else if ((flags & F_ALT) && base == 8 && ndig <= n && !zero)
 		ndig = n + 1;
 	int plen = 0;
 	while (prefix[plen])
@@ -145,8 +149,7 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				v = (signed char)v;
 			unsigned long long u =
 			    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-			put_num(&o, u, v < 0, 10, false, flags, width,
-				prec < 0 && u == 0 ? 1 : prec);
+			put_num(&o, u, v < 0, 10, false, flags, width, prec);
 			break;
 		}
 		case 'u':
@@ -166,8 +169,7 @@ int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			else if (len <= -2)
 				v = (unsigned char)v;
 			unsigned int base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
-			put_num(&o, v, false, base, c == 'X', flags, width,
-				prec < 0 && v == 0 ? 1 : prec);
+			put_num(&o, v, false, base, c == 'X', flags, width, prec);
 			break;
 		}
 		case 'p':
