@@ -52,9 +52,13 @@ void memblock_init(struct memblock *mb);
 
 /*
  * Add, remove, reserve and free ranges. Overlaps and adjacency are resolved: regions are kept
- * sorted, split at range boundaries and merged with neighbours of the same node and flags.
- * Return 0, -EINVAL for a range that wraps, or -ENOMEM when an array cannot grow (then nothing
- * changed).
+ * sorted, split at range boundaries and merged with neighbours of the same node and flags. An
+ * add covers only the parts of the range no region holds yet: the overlapped parts keep their
+ * node and flags. memblock_add is memblock_add_node(.., NUMA_NO_NODE, MEMBLOCK_NONE); reserved
+ * regions have NUMA_NO_NODE and MEMBLOCK_NONE. Return 0 (also for size 0, which changes
+ * nothing), -EINVAL for a range that wraps (base + size overflows), or -ENOMEM when an array
+ * cannot grow (then the range's regions are unchanged; an array that did grow on the way stays
+ * grown, its allocation reserved).
  */
 int memblock_add(struct memblock *mb, paddr_t base, uint64_t size);
 int memblock_add_node(struct memblock *mb, paddr_t base, uint64_t size, int nid, unsigned int flags);
@@ -72,7 +76,10 @@ void memblock_set_current_limit(struct memblock *mb, paddr_t limit);
 /*
  * Allocate @size bytes aligned to @align (a power of two; 0 means SMP_CACHE_BYTES, 64) from
  * memory that is not reserved and not NOMAP, within [start, end) and below current_limit;
- * top-down unless bottom_up. The range is reserved. Returns its address, or 0 when nothing fits.
+ * top-down unless bottom_up. The range lies within one free range of memblock_next_free_range.
+ * The range is reserved. Returns its address, or 0 when nothing fits, for size 0, and (after a
+ * WARNING) for an align that is not a power of two. As 0 means failure, address 0 is never
+ * allocated: memory at PA 0 is used from the first aligned address above it.
  */
 paddr_t memblock_phys_alloc_range(struct memblock *mb, uint64_t size, uint64_t align,
 				  paddr_t start, paddr_t end);
@@ -80,7 +87,9 @@ paddr_t memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align);
 
 /* Iterate over free ranges (memory minus reserved, NOMAP excluded), lowest first:
  *     uint64_t i = 0; paddr_t s, e; int nid;
- *     while (memblock_next_free_range(mb, &i, &s, &e, &nid)) ...          [s, e) is free */
+ *     while (memblock_next_free_range(mb, &i, &s, &e, &nid)) ...          [s, e) is free
+ * A free range lies within one memory region (adjacent regions give separate ranges); @nid is
+ * that region's. Any of @start, @end, @nid may be NULL. */
 bool memblock_next_free_range(const struct memblock *mb, uint64_t *idx, paddr_t *start,
 			      paddr_t *end, int *nid);
 
@@ -92,10 +101,16 @@ bool memblock_is_memory(const struct memblock *mb, paddr_t addr);
 bool memblock_is_reserved(const struct memblock *mb, paddr_t addr);
 
 /* Keep only the first @limit bytes of memory (the "mem=" boot option), as Linux's
- * memblock_mem_limit_remove_map. */
+ * memblock_mem_limit_remove_map: max = the address where the memory below it (NOMAP regions
+ * included) adds up to @limit; the memory regions above max are removed except NOMAP ones, and
+ * so are the reserved ranges above max. No change for @limit 0 or >= the memory size. If an
+ * array cannot grow for the split at max, a message is printed and nothing (or, when it is the
+ * reserved array, only memory) is capped. */
 void memblock_cap_memory(struct memblock *mb, uint64_t limit);
 
-/* Print both arrays as Linux's memblock=debug does ("MEMBLOCK configuration: ..."). */
+/* Print both arrays as Linux's memblock=debug does ("MEMBLOCK configuration: ..."); " on node N"
+ * for regions with a node (nid >= 0). An empty array prints "cnt  = 0x0" (Linux keeps a dummy
+ * zero-size entry there instead). */
 void memblock_dump(const struct memblock *mb);
 
 /* The invariant checker: sorted, non-overlapping, no empty region, unmergeable neighbours,
