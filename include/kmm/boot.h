@@ -29,4 +29,30 @@ enum boot_style {
 	BOOT_STYLE_CHCORE,
 };
 
+/* What the platform (a board, or the simulator) hands the kernel. */
+struct boot_params {
+	const char *board; /* a name for the log */
+	const void *fdt;   /* the DTB as placed in RAM (its direct view), or NULL */
+	size_t fdt_size;
+	paddr_t fdt_phys;
+	/* Without a DTB: the RAM the board has (seed 001's built-in map of the Raspberry Pi 3). */
+	const struct boot_region *builtin_mem;
+	unsigned int nbuiltin;
+	/* MMIO windows: mapped Device-nGnRnE, execute-never. */
+	const struct boot_region *mmio;
+	unsigned int nmmio;
+	struct boot_image image;
+	uint64_t granule;
+	unsigned int va_bits;
+	bool kasan;
+	enum boot_style style;
+	vaddr_t chcore_base; /* BOOT_STYLE_CHCORE: the high map's base (0xffffff0000000000) */
+};
+
+/* MAIR_EL1 attribute indices the boot tables use, Linux's (arch/arm64/include/asm/memory.h). */
+#define MT_NORMAL 0
+#define MT_NORMAL_NC 2
+#define MT_DEVICE_nGnRnE 3
+#define MT_DEVICE_nGnRE 4
+
 #endif /* KMM_BOOT_H */

@@ -6,8 +6,12 @@
 
 const struct sim_command sim_commands[] = {
 	{ "geometry", "translation geometry of a granule and VA size", cmd_geometry },
+	{ "layout", "the arm64 kernel virtual memory layout (Linux 6.1 formulas)", cmd_layout },
 	{ "walk", "translate VAs over RAM images with the emulated MMU", cmd_walk },
-	{ "run", "boot the default board (for now: the hardware-model demo)", cmd_run },
+	{ "dt", "the memory a device-tree blob describes, as memblock holds it", cmd_dt },
+	{ "ptcost", "page-table memory that identity maps take, built for real", cmd_ptcost },
+	{ "boot", "boot a board: device tree, memblock, layout, boot page tables", cmd_boot },
+	{ "run", "the main job: boot the default board (for now as far as kmm boots)", cmd_run },
 };
 const size_t sim_ncommands = ARRAY_SIZE(sim_commands);
 

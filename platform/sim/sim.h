@@ -26,8 +26,12 @@ struct option;
 typedef int sim_cmd_fn(int argc, char **argv, FILE *out, FILE *err);
 
 sim_cmd_fn cmd_geometry; /* translation geometry of a granule and VA size */
+sim_cmd_fn cmd_layout;	 /* the kernel virtual memory layout of a granule and VA size */
 sim_cmd_fn cmd_walk;	 /* translate VAs over RAM images */
-sim_cmd_fn cmd_run;	 /* boot the default board (for now the hardware-model demo) */
+sim_cmd_fn cmd_dt;	 /* the memory a device-tree blob describes */
+sim_cmd_fn cmd_boot;	 /* boot a simulated board's memory management */
+sim_cmd_fn cmd_run;	 /* the main job: boot the default board */
+sim_cmd_fn cmd_ptcost;	 /* page-table memory of identity maps, built by the mapper */
 
 struct sim_command {
 	const char *name;

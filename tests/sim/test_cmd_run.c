@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* kmm-sim run: the hardware-model demo on the Raspberry Pi 3 boot map. */
+/* kmm-sim run and kmm-sim boot: both boards boot and every check through the MMU holds. */
 #include "jsonread.h"
 #include "simtest.h"
 
@@ -7,18 +7,19 @@
 
 #include <string.h>
 
-/* The translation named @what, or NULL. */
-static const struct jv *probe(const struct jv *v, const char *what)
+/* Every check in a boot report came out as expected. */
+static void expect_checks_ok(struct ktest *kt, const struct jv *v)
 {
-	const struct jv *t = jv_get(v, "translations");
+	const struct jv *checks = jv_get(v, "checks");
 
-	for (size_t i = 0; t && i < t->n; i++)
-		if (!strcmp(jv_str(jv_at(t, i), "what"), what))
-			return jv_at(t, i);
-	return NULL;
+	KT_ASSERT_NOT_NULL(kt, checks);
+	KT_EXPECT_GE(kt, checks->n, 4u);
+	for (size_t i = 0; i < checks->n; i++)
+		if (!KT_EXPECT_TRUE(kt, jv_get(jv_at(checks, i), "ok")->b))
+			ktest_log(kt, "check '%s'", jv_str(jv_at(checks, i), "what"));
 }
 
-KTEST(sim_run, json)
+KTEST(sim_run, boots_the_default_board)
 {
 	struct sim_capture c;
 
@@ -28,63 +29,85 @@ KTEST(sim_run, json)
 	struct jv *v = jv_parse(c.out);
 	sim_capture_free(&c);
 	KT_ASSERT_NOT_NULL(kt, v);
-
-	KT_EXPECT_NOT_NULL(kt, strstr(jv_str(v, "note"), "not implemented yet"));
-	KT_EXPECT_EQ(kt, jv_uint(jv_get(v, "board"), "ram_size"), 1ULL << 30);
-	KT_EXPECT_EQ(kt, jv_uint(jv_get(v, "board"), "cpus"), 1u);
-	KT_EXPECT_STREQ(kt, jv_str(jv_get(v, "registers"), "ttbr0"), "0x10000");
-	KT_EXPECT_STREQ(kt, jv_str(jv_get(v, "registers"), "sctlr"), "0x1005");
-
-	const struct jv *p = probe(v, "kernel text");
-	KT_EXPECT_STREQ(kt, jv_str(p, "va"), "0xffffff0000080000");
-	KT_EXPECT_STREQ(kt, jv_str(p, "pa"), "0x80000");
-	KT_EXPECT_EQ(kt, jv_uint(p, "level"), 2u);
-	KT_EXPECT_EQ(kt, jv_uint(p, "size"), 2u << 20);
-	KT_EXPECT_STREQ(kt, jv_str(p, "memtype"), "Normal-WB");
-	KT_EXPECT_TRUE(kt, jv_is_null(p, "fault"));
-
-	p = probe(v, "mini UART");
-	KT_EXPECT_STREQ(kt, jv_str(p, "pa"), "0x3f215040");
-	KT_EXPECT_STREQ(kt, jv_str(p, "memtype"), "Device-nGnRnE");
-	p = probe(v, "local peripherals");
-	KT_EXPECT_EQ(kt, jv_uint(p, "level"), 1u);
-	KT_EXPECT_EQ(kt, jv_uint(p, "size"), 1u << 30);
-	KT_EXPECT_STREQ(kt, jv_str(p, "memtype"), "Device-nGnRnE");
-
-	p = probe(v, "beyond the map");
-	KT_EXPECT_STREQ(kt, jv_str(jv_get(p, "fault"), "type"), "translation");
-	KT_EXPECT_EQ(kt, jv_uint(jv_get(p, "fault"), "level"), 1u);
-	KT_EXPECT_TRUE(kt, jv_is_null(p, "pa"));
-	p = probe(v, "EL0 read of kernel memory");
-	KT_EXPECT_EQ(kt, jv_uint(p, "el"), 0u);
-	KT_EXPECT_STREQ(kt, jv_str(jv_get(p, "fault"), "type"), "permission");
-	KT_EXPECT_EQ(kt, jv_uint(jv_get(p, "fault"), "level"), 2u);
-
-	const struct jv *m = jv_get(v, "memory");
-	KT_EXPECT_TRUE(kt, jv_get(m, "same") && jv_get(m, "same")->b);
-	KT_EXPECT_STREQ(kt, jv_str(m, "read"), jv_str(m, "written"));
-
-	/* Every probe and both accesses went through the TLB: one lookup each. */
-	const struct jv *tlb = jv_get(v, "tlb");
-	size_t lookups = jv_get(v, "translations")->n + 2;
-	KT_EXPECT_EQ(kt, jv_uint(tlb, "hits") + jv_uint(tlb, "misses"), lookups);
-	KT_EXPECT_GT(kt, jv_uint(tlb, "hits"), 0u);
-	KT_EXPECT_GE(kt, jv_uint(tlb, "walks"), 1u);
+	KT_EXPECT_STREQ(kt, jv_str(v, "board"), "virt");
+	KT_EXPECT_EQ(kt, jv_uint(jv_get(v, "memory_line"), "total_k"), 1024u * 1024);
+	KT_EXPECT_STREQ(kt, jv_str(jv_at(jv_get(v, "memory"), 0), "base"), "0x40000000");
+	expect_checks_ok(kt, v);
 	jv_free(v);
-}
-
-KTEST(sim_run, text)
-{
-	struct sim_capture c;
 
 	SIM_RUN(&c, cmd_run, "run");
 	KT_EXPECT_EQ(kt, c.rc, 0);
-	KT_EXPECT_EQ(
-	    kt, strncmp(c.out, "kmm-sim run: the kmm boot sequence is not implemented yet", 57), 0);
-	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "0xffffff0000080000 -> 0x80000, level 2, 2M block, "
-					     "Normal-WB"));
-	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "translation fault at level 1"));
-	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "permission fault at level 2"));
-	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "TLB of CPU 0: "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "MEMBLOCK configuration:"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "Virtual kernel memory layout:"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "Memory: "));
+	KT_EXPECT_NULL(kt, strstr(c.out, "UNEXPECTED"));
 	sim_capture_free(&c);
+	SIM_RUN(&c, cmd_run, "run", "--bogus");
+	KT_EXPECT_EQ(kt, c.rc, 2);
+	sim_capture_free(&c);
+}
+
+/* The raspi3b board: ChCore's map, 6 table pages (seed 001's 2M-block answer for 0-4G). */
+KTEST(sim_boot, raspi3b_chcore_map)
+{
+	struct sim_capture c;
+
+	SIM_RUN(&c, cmd_boot, "boot", "--board", "raspi3b", "--json");
+	KT_EXPECT_EQ(kt, c.rc, 0);
+	struct jv *v = jv_parse(c.out);
+	sim_capture_free(&c);
+	KT_ASSERT_NOT_NULL(kt, v);
+	KT_EXPECT_STREQ(kt, jv_str(v, "style"), "chcore");
+	const struct jv *pt = jv_get(v, "page_tables");
+	KT_EXPECT_EQ(kt, jv_uint(pt, "ttbr0") + jv_uint(pt, "ttbr1"), 6u);
+	KT_EXPECT_STREQ(kt, jv_str(jv_at(jv_get(v, "memory"), 0), "size"), "0x3f000000");
+	expect_checks_ok(kt, v);
+	jv_free(v);
+}
+
+/* Every granule and several VA sizes boot the virt board with 4 GiB, checks all passing and
+ * the early tables within Linux's budgets. */
+KTEST(sim_boot, virt_every_granule)
+{
+	static const char *const cfgs[][2] = { { "4k", "48" },	{ "4k", "39" },	 { "16k", "47" },
+					       { "16k", "36" }, { "64k", "42" }, { "64k", "48" } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cfgs); i++) {
+		struct sim_capture c;
+
+		SIM_RUN(&c, cmd_boot, "boot", "--granule", cfgs[i][0], "--va-bits", cfgs[i][1],
+			"--mem", "4G", "--json");
+		if (!KT_EXPECT_EQ(kt, c.rc, 0))
+			ktest_log(kt, "%s/%s: %s", cfgs[i][0], cfgs[i][1], c.err);
+		struct jv *v = jv_parse(c.out);
+		sim_capture_free(&c);
+		if (!KT_EXPECT_NOT_NULL(kt, v))
+			continue;
+		const struct jv *pt = jv_get(v, "page_tables");
+		KT_EXPECT_LE(kt, jv_uint(pt, "early_kimage"), jv_uint(pt, "early_pages"));
+		KT_EXPECT_LE(kt, jv_uint(pt, "early_idmap"), jv_uint(pt, "init_idmap_dir_pages"));
+		KT_EXPECT_EQ(kt, jv_uint(jv_get(v, "memory_line"), "total_k"), 4u << 20);
+		expect_checks_ok(kt, v);
+		jv_free(v);
+	}
+}
+
+KTEST(sim_boot, bad_input_exits_2)
+{
+	static const char *const cases[][3] = {
+		{ "--board", "pc", "'pc' is not virt|raspi3b" },
+		{ "--dtb", "/nonexistent.dtb", "cannot read" },
+		{ "--dtb", "/proc/self/cmdline", "not a device-tree blob" },
+		{ "--mem", "12345", "whole number of 4K pages" },
+		{ "--granule", "8k", "is not 4k, 16k or 64k" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sim_capture c;
+
+		SIM_RUN(&c, cmd_boot, "boot", cases[i][0], cases[i][1]);
+		KT_EXPECT_EQ(kt, c.rc, 2);
+		if (!KT_EXPECT_NOT_NULL(kt, strstr(c.err, cases[i][2])))
+			ktest_log(kt, "case %zu: %s", i, c.err);
+		sim_capture_free(&c);
+	}
 }
