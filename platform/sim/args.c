@@ -2,6 +2,8 @@
 /* Command-line helpers shared by the kmm-sim commands: numbers, getopt errors, sizes. */
 #include "sim.h"
 
+#include <aarch64/geometry.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -149,4 +151,12 @@ const char *sim_size_str(uint64_t bytes, char *buf)
 	else
 		snprintf(buf, 24, "%llu%c", (unsigned long long)bytes, units[u]);
 	return buf;
+}
+
+bool sim_arg_granule(FILE *err, const char *cmd, const char *s, uint64_t *out)
+{
+	*out = xlat_granule_parse(s);
+	if (!*out)
+		sim_usage_error(err, cmd, "--granule: '%s' is not 4k, 16k or 64k", s);
+	return *out != 0;
 }

@@ -267,10 +267,8 @@ static int parse(int argc, char **argv, struct sim_boot_opts *o, bool *json, FIL
 						       optarg);
 			break;
 		case OPT_GRANULE:
-			o->granule = xlat_granule_parse(optarg);
-			if (!o->granule)
-				return sim_usage_error(
-				    err, "boot", "--granule: '%s' is not 4k, 16k or 64k", optarg);
+			if (!sim_arg_granule(err, "boot", optarg, &o->granule))
+				return SIM_EXIT_USAGE;
 			break;
 		case OPT_VA_BITS:
 			if (!sim_arg_uint(err, "boot", "--va-bits", optarg, XLAT_VA_BITS_MIN,

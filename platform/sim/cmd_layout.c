@@ -303,10 +303,8 @@ int cmd_layout(int argc, char **argv, FILE *out, FILE *err)
 	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_GRANULE:
-			granule = xlat_granule_parse(optarg);
-			if (!granule)
-				return sim_usage_error(
-				    err, "layout", "--granule: '%s' is not 4k, 16k or 64k", optarg);
+			if (!sim_arg_granule(err, "layout", optarg, &granule))
+				return SIM_EXIT_USAGE;
 			break;
 		case OPT_VA_BITS:
 			if (!sim_arg_uint(err, "layout", "--va-bits", optarg,

@@ -108,10 +108,8 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err, struct ptcost
 	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_GRANULE:
-			a->granule = xlat_granule_parse(optarg);
-			if (!a->granule)
-				return sim_usage_error(
-				    err, "ptcost", "--granule: '%s' is not 4k, 16k or 64k", optarg);
+			if (!sim_arg_granule(err, "ptcost", optarg, &a->granule))
+				return SIM_EXIT_USAGE;
 			break;
 		case OPT_VA_BITS:
 			if (!sim_arg_uint(err, "ptcost", "--va-bits", optarg, XLAT_VA_BITS_MIN,

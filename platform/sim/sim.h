@@ -68,6 +68,9 @@ int sim_parse_u64(const char *s, unsigned int flags, uint64_t *out);
 bool sim_arg_u64(FILE *err, const char *cmd, const char *what, const char *s, unsigned int flags,
 		 uint64_t *out);
 
+/* A granule name (4k, 16k, 64k) into bytes, reported like sim_arg_u64 when it is not one. */
+bool sim_arg_granule(FILE *err, const char *cmd, const char *s, uint64_t *out);
+
 /* A number in [min, max] (no suffix), reported like sim_arg_u64 when it is not. */
 bool sim_arg_uint(FILE *err, const char *cmd, const char *what, const char *s, unsigned int min,
 		  unsigned int max, unsigned int *out);
