@@ -139,6 +139,19 @@ static int discover_memory(struct boot_mm *bm, const struct boot_params *bp, cha
 	return 0;
 }
 
+/* Whether all of [base, end) is memory: regions are sorted, adjacent ones continue a range. */
+static bool range_is_memory(const struct memblock *mb, paddr_t base, paddr_t end)
+{
+	const struct memblock_type *mem = &mb->memory;
+
+	for (unsigned long i = 0; i < mem->cnt && base < end; i++) {
+		const struct memblock_region *r = &mem->regions[i];
+		if (r->base <= base && base < r->base + r->size)
+			base = r->base + r->size;
+	}
+	return base >= end;
+}
+
 /* Step 2: reserve the image and the DTB; PHYS_OFFSET. */
 static int reserve_boot_ranges(struct boot_mm *bm, const struct boot_params *bp, char *err,
 			       size_t errlen)
@@ -147,8 +160,8 @@ static int reserve_boot_ranges(struct boot_mm *bm, const struct boot_params *bp,
 	uint64_t isize = boot_image_size(&bp->image, bp->granule);
 	paddr_t iend = bp->image.phys + isize;
 
-	if (!IS_ALIGNED(bp->image.phys, bp->granule) || !isize ||
-	    !memblock_is_memory(mb, bp->image.phys) || !memblock_is_memory(mb, iend - 1))
+	if (!IS_ALIGNED(bp->image.phys, bp->granule) || !isize || iend < bp->image.phys ||
+	    !range_is_memory(mb, bp->image.phys, iend))
 		return fail(err, errlen, -EINVAL, "the kernel image is not in memory");
 	if (memblock_reserve(mb, bp->image.phys, isize))
 		return fail(err, errlen, -ENOMEM, "cannot reserve the kernel image");
@@ -157,12 +170,15 @@ static int reserve_boot_ranges(struct boot_mm *bm, const struct boot_params *bp,
 					    ALIGN_DOWN(bp->fdt_phys, bp->granule)))
 		return fail(err, errlen, -ENOMEM, "cannot reserve the device tree");
 
-	/* ARM64_MEMSTART_ALIGN (kernel-pgtable.h, v6.1): the level-1 or level-2 entry size,
-	 * but at least a sparsemem section (2^27, 2^29 with 64K pages). */
+	/* ARM64_MEMSTART_ALIGN (kernel-pgtable.h, v6.1): 1 << ARM64_MEMSTART_SHIFT, which is
+	 * PUD_SHIFT with 4K pages (30), CONT_PMD_SHIFT = PMD_SHIFT + 5 with 16K (30) and
+	 * PMD_SHIFT with 64K (29), whatever the levels (a folded level keeps its shift); but at
+	 * least a sparsemem section (2^27, 2^29 with 64K pages). */
 	const struct xlat_geometry *g = &bm->geom;
-	unsigned int shift = g->levels > 3   ? g->level_shift[1]
-			     : g->levels > 2 ? g->level_shift[2]
-					     : g->granule_shift;
+	unsigned int pmd_shift = g->granule_shift + g->stride;
+	unsigned int shift = g->granule_shift == 12   ? pmd_shift + g->stride
+			     : g->granule_shift == 14 ? pmd_shift + 5
+						      : pmd_shift;
 	unsigned int section = g->granule_shift == 16 ? 29 : 27;
 	shift = shift > section ? shift : section;
 	bm->phys_offset = ALIGN_DOWN(memblock_start_of_DRAM(mb), 1ULL << shift);
@@ -329,13 +345,20 @@ static int map_chcore(struct boot_mm *bm, const struct boot_params *bp)
 	return 0;
 }
 
-/* The registers that turn the tables on: MAIR as Linux's, TCR for the geometry. */
-static void translation_regs(struct boot_mm *bm)
+/*
+ * The registers that turn the tables on: MAIR as Linux's, TCR for the geometry with an IPS that
+ * covers every PA mapped, memory and MMIO windows alike (an output address above it is an
+ * Address size fault: ARM ARM D8, the pseudo-code's AArch64.S1Walk).
+ */
+static void translation_regs(struct boot_mm *bm, const struct boot_params *bp)
 {
 	const struct xlat_geometry *g = &bm->geom;
 	paddr_t top = memblock_end_of_DRAM(&bm->memblock);
 	int ips = 0;
 
+	for (unsigned int i = 0; i < bp->nmmio; i++)
+		if (bp->mmio[i].base + bp->mmio[i].size > top)
+			top = bp->mmio[i].base + bp->mmio[i].size;
 	while (ips < 5 && top > (1ULL << tcr_ips_bits((unsigned int)ips)))
 		ips++;
 	struct tcr_fields f = { .ips = (unsigned int)ips, .as = true };
@@ -419,7 +442,7 @@ int boot_mm_init(struct boot_mm *bm, const struct boot_params *bp, char *err, si
 	print_tables(bm, bp);
 	WARN_ON(bp->style == BOOT_STYLE_LINUX &&
 		(bm->kimage_tables > bm->kimage_budget || bm->idmap_tables > bm->idmap_budget));
-	translation_regs(bm);
+	translation_regs(bm, bp);
 
 	bm->phys_total = memblock_phys_mem_size(&bm->memblock);
 	uint64_t i = 0;
