@@ -157,7 +157,7 @@ size_t kernel_layout_regions(const struct kernel_layout *l,
 		    (struct kernel_region){ "kasan", l->kasan_shadow_start, l->kasan_shadow_end };
 	out[n++] = (struct kernel_region){ "modules", l->modules_vaddr, l->modules_end };
 	out[n++] = (struct kernel_region){ "kimage", l->kimage_vaddr, l->kimage_end };
-	out[n++] = (struct kernel_region){ "vmalloc", l->kimage_end, l->vmalloc_end };
+	out[n++] = (struct kernel_region){ "vmalloc", l->vmalloc_start, l->vmalloc_end };
 	out[n++] = (struct kernel_region){ "fixmap", l->fixaddr_start, l->fixaddr_top };
 	out[n++] = (struct kernel_region){ "pci_io", l->pci_io_start, l->pci_io_end };
 	out[n++] = (struct kernel_region){ "vmemmap", l->vmemmap_start, l->vmemmap_end };

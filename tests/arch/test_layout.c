@@ -252,7 +252,8 @@ static void check_coverage(struct ktest *kt, const struct kernel_layout *l)
 	KT_EXPECT_EQ(kt, l->kasan_shadow_end, l->modules_vaddr);
 }
 
-/* Regions in Linux's order, disjoint, non-empty, inside the TTBR1 half, with its guard gaps. */
+/* Regions in Linux's order, non-empty, inside the TTBR1 half, with its guard gaps; disjoint but
+ * for the image, which lies at the bottom of the vmalloc area. */
 static void check_regions(struct ktest *kt, const struct kernel_layout *l)
 {
 	static const char *const order[] = { "linear",	"kasan",  "modules", "kimage",
@@ -267,7 +268,9 @@ static void check_regions(struct ktest *kt, const struct kernel_layout *l)
 			k++;
 		KT_EXPECT_STREQ(kt, r[i].name, order[k]);
 		KT_EXPECT_LT(kt, r[i].start, r[i].end); /* non-empty, no wrap past 2^64 */
-		if (i)
+		if (i && !strcmp(r[i].name, "vmalloc"))
+			KT_EXPECT_EQ(kt, r[i - 1].start, r[i].start); /* the image's area */
+		else if (i)
 			KT_EXPECT_LE(kt, r[i - 1].end, r[i].start);
 	}
 	/* Below vmemmap: an 8M guard, PCI I/O, an 8M guard; fixmap ends 32M and vmalloc 256M
@@ -276,6 +279,8 @@ static void check_regions(struct ktest *kt, const struct kernel_layout *l)
 	KT_EXPECT_EQ(kt, r[n - 3].end + (8u << 20), r[n - 2].start);
 	KT_EXPECT_EQ(kt, r[n - 3].end + (32u << 20), r[n - 1].start);
 	KT_EXPECT_EQ(kt, r[n - 4].end + (256u << 20), r[n - 1].start);
+	KT_EXPECT_EQ(kt, r[n - 4].start, l->vmalloc_start);
+	KT_EXPECT_EQ(kt, r[n - 4].start, l->modules_end); /* VMALLOC_START = MODULES_END */
 	KT_EXPECT_EQ(kt, r[n - 5].start, l->kimage_vaddr);
 	KT_EXPECT_EQ(kt, r[n - 5].end - r[n - 5].start, KERNEL_LAYOUT_IMAGE_SIZE_DEFAULT);
 }
@@ -318,7 +323,7 @@ KTEST(layout, image_size)
 	KT_EXPECT_EQ(kt, l.vmalloc_start, 0xffffffc008000000ULL); /* VMALLOC_START stays */
 	kernel_layout_regions(&l, r);
 	KT_EXPECT_EQ(kt, r[2].end, 0xffffffc009234000ULL);   /* kimage */
-	KT_EXPECT_EQ(kt, r[3].start, 0xffffffc009234000ULL); /* vmalloc */
+	KT_EXPECT_EQ(kt, r[3].start, 0xffffffc008000000ULL); /* vmalloc: VMALLOC_START, the image inside */
 	/* The largest image leaves one byte of vmalloc. */
 	KT_EXPECT_EQ(kt, kernel_layout_set_image_size(&l, l.vmalloc_end - l.kimage_vaddr - 1), 0);
 }

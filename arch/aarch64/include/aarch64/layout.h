@@ -88,10 +88,11 @@ struct kernel_region {
 #define KERNEL_LAYOUT_REGIONS_MAX 8
 
 /*
- * The regions of @l sorted by address, disjoint, into @out; returns how many (7, or 8 with
- * KASAN). Names: "linear", "kasan", "modules", "kimage", "vmalloc", "fixmap", "pci_io",
- * "vmemmap". "vmalloc" is the part of [VMALLOC_START, VMALLOC_END) above the image, since the
- * image is mapped at the bottom of that area; the gaps between regions are guard space.
+ * The regions of @l sorted by start address into @out; returns how many (7, or 8 with KASAN).
+ * Names: "linear", "kasan", "modules", "kimage", "vmalloc", "fixmap", "pci_io", "vmemmap".
+ * Each is Linux's [start, end) — "vmalloc" is [VMALLOC_START, VMALLOC_END) — so "kimage", mapped
+ * at the bottom of the vmalloc area as in Linux, lies inside "vmalloc"; the other regions are
+ * disjoint, and the gaps between them are guard space.
  */
 size_t kernel_layout_regions(const struct kernel_layout *l,
 			     struct kernel_region out[KERNEL_LAYOUT_REGIONS_MAX]);
