@@ -18,6 +18,7 @@
 #define DT_PAGE_SIZE 4096ULL	/* the kernel's page size (4K granule) */
 #define DT_ROOT_CELLS_DEFAULT 1 /* #address-cells and #size-cells when absent, as Linux */
 #define DT_PATH_MAX 128
+#define DT_CMDLINE_SIZE 2048 /* arm64's COMMAND_LINE_SIZE */
 
 /* The parser's state: the blob, the description it fills and where a message goes. */
 struct parse {
@@ -37,15 +38,14 @@ const char *fdt_mem_kind_name(enum fdt_rsv_kind kind)
 	return names[kind];
 }
 
-/* Write "WHERE: PROP: message" (no "PROP: " when @prop is NULL) and return -EINVAL. */
-static int vfail(struct parse *p, const char *where, const char *prop, const char *fmt, va_list ap)
+/* Write "WHERE: PROP: message" (no "PROP: " when @prop is NULL) into @buf of @len bytes. */
+static void vformat(char *buf, size_t len, const char *where, const char *prop, const char *fmt,
+		    va_list ap)
 {
-	int n =
-	    kmm_snprintf(p->err, p->errlen, "%s: %s%s", where, prop ? prop : "", prop ? ": " : "");
+	int n = kmm_snprintf(buf, len, "%s: %s%s", where, prop ? prop : "", prop ? ": " : "");
 
-	if (n >= 0 && (size_t)n < p->errlen)
-		kmm_vsnprintf(p->err + n, p->errlen - n, fmt, ap);
-	return -EINVAL;
+	if (n >= 0 && (size_t)n < len)
+		kmm_vsnprintf(buf + n, len - n, fmt, ap);
 }
 
 static int __attribute__((format(printf, 4, 5)))
@@ -53,32 +53,55 @@ fail_at(struct parse *p, const char *where, const char *prop, const char *fmt, .
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int ret = vfail(p, where, prop, fmt, ap);
+	vformat(p->err, p->errlen, where, prop, fmt, ap);
 	va_end(ap);
-	return ret;
+	return -EINVAL;
 }
 
-/* The pseudo-node of errors in the /memreserve/ block, for fail_node. */
+/* The pseudo-node of the /memreserve/ block, for fail_node and warn_node. */
 #define NODE_MEMRESERVE (-1)
 
-/* An error naming the node at @node by its path (cut to its name when the path is too long). */
+/* The path of the node at @node (cut to its name when the path is too long). */
+static void node_path(struct parse *p, int node, char path[DT_PATH_MAX])
+{
+	kmm_snprintf(path, DT_PATH_MAX, "/memreserve/");
+	if (node != NODE_MEMRESERVE && fdt_get_path(p->fdt, node, path, DT_PATH_MAX)) {
+		const char *name = fdt_get_name(p->fdt, node, NULL);
+		kmm_snprintf(path, DT_PATH_MAX, ".../%s", name ? name : "?");
+	}
+}
+
+/* An error naming the node at @node by its path; returns -EINVAL. */
 static int __attribute__((format(printf, 4, 5)))
 fail_node(struct parse *p, int node, const char *prop, const char *fmt, ...)
 {
-	char path[DT_PATH_MAX] = "/memreserve/";
+	char path[DT_PATH_MAX];
 	va_list ap;
 
-	if (node != NODE_MEMRESERVE && fdt_get_path(p->fdt, node, path, sizeof(path))) {
-		const char *name = fdt_get_name(p->fdt, node, NULL);
-		kmm_snprintf(path, sizeof(path), ".../%s", name ? name : "?");
-	}
+	node_path(p, node, path);
 	va_start(ap, fmt);
-	int ret = vfail(p, path, prop, fmt, ap);
+	vformat(p->err, p->errlen, path, prop, fmt, ap);
 	va_end(ap);
-	return ret;
+	return -EINVAL;
 }
 
-/* True if the property value @val of @len bytes is the string @s. */
+/* A warning in the description, worded as fail_node's errors: counted, the first kept. */
+static void __attribute__((format(printf, 4, 5)))
+warn_node(struct parse *p, int node, const char *prop, const char *fmt, ...)
+{
+	struct fdt_mem_info *info = p->info;
+	char path[DT_PATH_MAX];
+	va_list ap;
+
+	if (info->nr_warnings++ >= FDT_WARN_MAX)
+		return;
+	node_path(p, node, path);
+	va_start(ap, fmt);
+	vformat(info->warnings[info->nr_warnings - 1], FDT_MEM_ERRLEN, path, prop, fmt, ap);
+	va_end(ap);
+}
+
+/* True if the property value @val of @len bytes starts with the string @s (Linux's strcmp). */
 static bool prop_is(const char *val, int len, const char *s)
 {
 	int i = 0;
@@ -88,7 +111,7 @@ static bool prop_is(const char *val, int len, const char *s)
 	for (; i < len && s[i]; i++)
 		if (val[i] != s[i])
 			return false;
-	return i == len - 1 && !val[i];
+	return i < len && !val[i];
 }
 
 /* Linux's of_fdt_device_is_available: no status, or "okay" or "ok". */
@@ -225,7 +248,7 @@ static bool trim_to_pages(uint64_t *base, uint64_t *size)
 	return *size != 0;
 }
 
-/* A memory range overlapping @r with another node or hotplug flag (the same is harmless). */
+/* A memory range overlapping @r with another node or hotplug flag (Linux says nothing). */
 static const struct fdt_mem_range *mem_conflict(const struct fdt_mem_info *info,
 						const struct fdt_mem_range *r)
 {
@@ -246,21 +269,22 @@ static int add_memory(struct parse *p, int node, const char *prop, uint64_t base
 	struct fdt_mem_range r = { .nid = nid, .hotplug = hotplug };
 	const struct fdt_mem_range *m;
 
-	if (range_wraps(base, size))
-		return fail_node(p, node, prop, "[0x%llx, +0x%llx) wraps past 2^64",
-				 (unsigned long long)base, (unsigned long long)size);
+	if (range_wraps(base, size)) {
+		warn_node(p, node, prop, "[0x%llx, +0x%llx) wraps past 2^64: cut there",
+			  (unsigned long long)base, (unsigned long long)size);
+		size = ~base; /* memblock_cap_size */
+	}
 	if (!trim_to_pages(&base, &size))
 		return 0;
 	r.base = base;
 	r.size = size;
 	m = mem_conflict(info, &r);
 	if (m)
-		return fail_node(p, node, prop,
-				 "[0x%llx, 0x%llx) overlaps [0x%llx, 0x%llx) of another node or "
-				 "hotplug flag",
-				 (unsigned long long)base, (unsigned long long)(base + size),
-				 (unsigned long long)m->base,
-				 (unsigned long long)(m->base + m->size));
+		warn_node(p, node, prop,
+			  "[0x%llx, 0x%llx) overlaps [0x%llx, 0x%llx) of another node or hotplug "
+			  "flag: the first node stays, hotplug marks all",
+			  (unsigned long long)base, (unsigned long long)(base + size),
+			  (unsigned long long)m->base, (unsigned long long)(m->base + m->size));
 	if (info->nr_memory == FDT_MEM_MAX)
 		return fail_node(p, node, prop, "more than %d memory ranges", FDT_MEM_MAX);
 	info->memory[info->nr_memory++] = r;
@@ -326,45 +350,90 @@ static int scan_memory(struct parse *p)
 	if (node != -FDT_ERR_NOTFOUND)
 		return fail_node(p, 0, NULL, "%s", fdt_strerror(node));
 	if (!p->info->nr_memory)
-		return fail_node(p, 0, NULL,
-				 "no memory: no available device_type = \"memory\" node with a "
-				 "range of a page or more");
+		warn_node(p, 0, NULL,
+			  "no memory: no available device_type = \"memory\" node with a range of "
+			  "a page or more");
 	return 0;
 }
 
 /* --- reserved ranges -------------------------------------------------------------------- */
 
-/* A reserved range overlapping @r where one is no-map and the other is not. */
-static const struct fdt_rsv_range *rsv_conflict(const struct fdt_mem_info *info,
-						const struct fdt_rsv_range *r)
+/* True if [base, base + size) overlaps one of the memory ranges. */
+static bool overlaps_memory(const struct fdt_mem_info *info, uint64_t base, uint64_t size)
 {
+	for (unsigned int i = 0; i < info->nr_memory; i++)
+		if (ranges_overlap(info->memory[i].base, info->memory[i].size, base, size))
+			return true;
+	return false;
+}
+
+/* What memblock holds reserved for @r: the initrd's whole pages, else the range itself. */
+static void reserved_extent(const struct fdt_rsv_range *r, uint64_t *base, uint64_t *size)
+{
+	*base = r->base;
+	*size = r->size;
+	if (r->kind == FDT_RSV_INITRD) {
+		*base = ALIGN_DOWN(r->base, DT_PAGE_SIZE);
+		*size = ALIGN_UP(r->base + r->size, DT_PAGE_SIZE) - *base;
+	}
+}
+
+/*
+ * The range a no-map @r loses to, as early_init_dt_reserve_memory's -EBUSY: @r overlaps memory
+ * and a range reserved before it (the ranges are kept in Linux's order: the initrd, then
+ * /memreserve/, then the /reserved-memory children in the blob's order). NULL when @r wins.
+ */
+static const struct fdt_rsv_range *nomap_loses_to(const struct fdt_mem_info *info,
+						  const struct fdt_rsv_range *r)
+{
+	uint64_t base, size;
+
+	if (!overlaps_memory(info, r->base, r->size))
+		return NULL;
 	for (unsigned int i = 0; i < info->nr_reserved; i++) {
 		const struct fdt_rsv_range *o = &info->reserved[i];
-		if ((o->kind == FDT_RSV_NOMAP) != (r->kind == FDT_RSV_NOMAP) &&
-		    ranges_overlap(o->base, o->size, r->base, r->size))
+		reserved_extent(o, &base, &size);
+		if (o->kind != FDT_RSV_NOMAP && ranges_overlap(base, size, r->base, r->size))
 			return o;
 	}
 	return NULL;
 }
 
-/* Append @r, from @prop of @node (or NODE_MEMRESERVE), after checking it against the others. */
+/*
+ * Append @r, from @prop of @node (or NODE_MEMRESERVE), unless it is a no-map range that loses
+ * to a reserved one: Linux's fdt_reserved_mem then prints an error and leaves the range as it
+ * was (memory, mapped), so it is skipped with a warning.
+ */
 static int add_reserved(struct parse *p, int node, const char *prop, const struct fdt_rsv_range *r)
 {
 	struct fdt_mem_info *info = p->info;
-	const struct fdt_rsv_range *o = rsv_conflict(info, r);
+	const struct fdt_rsv_range *o = r->kind == FDT_RSV_NOMAP ? nomap_loses_to(info, r) : NULL;
 
-	if (o)
-		return fail_node(p, node, prop,
-				 "%s range [0x%llx, 0x%llx) overlaps %s range [0x%llx, 0x%llx)%s%s",
-				 fdt_mem_kind_name(r->kind), (unsigned long long)r->base,
-				 (unsigned long long)(r->base + r->size),
-				 fdt_mem_kind_name(o->kind), (unsigned long long)o->base,
-				 (unsigned long long)(o->base + o->size), o->name ? " of " : "",
-				 o->name ? o->name : "");
+	if (o) {
+		warn_node(p, node, prop,
+			  "no-map range [0x%llx, 0x%llx) overlaps %s range [0x%llx, 0x%llx)%s%s "
+			  "reserved before it: skipped, as Linux (-EBUSY)",
+			  (unsigned long long)r->base, (unsigned long long)(r->base + r->size),
+			  fdt_mem_kind_name(o->kind), (unsigned long long)o->base,
+			  (unsigned long long)(o->base + o->size), o->name ? " of " : "",
+			  o->name ? o->name : "");
+		return 0;
+	}
 	if (info->nr_reserved == FDT_RSV_MAX)
 		return fail_node(p, node, prop, "more than %d reserved ranges", FDT_RSV_MAX);
 	info->reserved[info->nr_reserved++] = *r;
 	return 0;
+}
+
+/* A reserved range that wraps past 2^64 ends there, as memblock_cap_size; 0 bytes are none. */
+static int add_reserved_capped(struct parse *p, int node, const char *prop, struct fdt_rsv_range *r)
+{
+	if (range_wraps(r->base, r->size)) {
+		warn_node(p, node, prop, "[0x%llx, +0x%llx) wraps past 2^64: cut there",
+			  (unsigned long long)r->base, (unsigned long long)r->size);
+		r->size = ~r->base;
+	}
+	return r->size ? add_reserved(p, node, prop, r) : 0;
 }
 
 /* The /memreserve/ block (its first zero-size entry ends it). */
@@ -380,18 +449,17 @@ static int scan_memreserve(struct parse *p)
 		if (e)
 			return fail_node(p, NODE_MEMRESERVE, NULL, "entry %d: %s", i,
 					 fdt_strerror(e));
-		if (range_wraps(r.base, r.size))
-			return fail_node(p, NODE_MEMRESERVE, NULL,
-					 "entry %d: [0x%llx, +0x%llx) wraps past 2^64", i,
-					 (unsigned long long)r.base, (unsigned long long)r.size);
-		e = add_reserved(p, NODE_MEMRESERVE, NULL, &r);
+		e = add_reserved_capped(p, NODE_MEMRESERVE, NULL, &r);
 		if (e)
 			return e;
 	}
 	return 0;
 }
 
-/* One /reserved-memory child with a reg: each non-empty tuple is a range of one kind. */
+/*
+ * One /reserved-memory child with a reg: each non-empty tuple is a range of one kind. no-map
+ * with reusable is no-map, as __reserved_mem_reserve_reg (with a warning).
+ */
 static int scan_rsv_child(struct parse *p, int node, const fdt32_t *reg, int len)
 {
 	const void *fdt = p->fdt;
@@ -402,36 +470,29 @@ static int scan_rsv_child(struct parse *p, int node, const fdt32_t *reg, int len
 	if (e)
 		return e;
 	if (nomap && reusable)
-		return fail_node(p, node, "no-map", "and reusable are mutually exclusive");
+		warn_node(p, node, "no-map", "and reusable are mutually exclusive: no-map counts");
 	r.kind = nomap ? FDT_RSV_NOMAP : reusable ? FDT_RSV_REUSABLE : FDT_RSV_RESERVED;
 	for (int i = 0; !e && i < len / tuple_bytes(p->info); i++) {
 		reg_tuple(p->info, reg, i, &r.base, &r.size);
-		if (range_wraps(r.base, r.size))
-			return fail_node(p, node, "reg", "[0x%llx, +0x%llx) wraps past 2^64",
-					 (unsigned long long)r.base, (unsigned long long)r.size);
-		if (r.size)
-			e = add_reserved(p, node, "reg", &r);
+		e = add_reserved_capped(p, node, "reg", &r);
 	}
 	return e;
 }
 
-/* A /reserved-memory #cells property must repeat the root's (__reserved_mem_check_root). */
-static int check_rsv_cells(struct parse *p, int node, const char *name, unsigned int root)
+/* A /reserved-memory #cells property repeats the root's (__reserved_mem_check_root). */
+static bool rsv_cells_ok(struct parse *p, int node, const char *name, unsigned int root)
 {
 	int len;
 	const fdt32_t *v = fdt_getprop(p->fdt, node, name, &len);
 
-	if (!v)
-		return fail_node(p, node, name, "missing (must be the root's %u)", root);
-	if (len != 4 || fdt32_ld(v) != root)
-		return fail_node(p, node, name, "differs from the root's %u", root);
-	return 0;
+	return v && len >= 4 && fdt32_ld(v) == root;
 }
 
 /*
- * The available children of /reserved-memory that have a reg. A child without one is a
- * dynamic region (size, alignment, alloc-ranges) that Linux allocates later from memblock;
- * kmm does not allocate those yet, so they are skipped.
+ * The available children of /reserved-memory that have a reg. A /reserved-memory whose #cells
+ * differ from the root's or that lacks ranges is ignored whole, as Linux ("unsupported node
+ * format"). A child without a reg is a dynamic region (size, alignment, alloc-ranges) that
+ * Linux allocates later from memblock; kmm does not allocate those yet, so they are skipped.
  */
 static int scan_reserved_memory(struct parse *p)
 {
@@ -440,13 +501,15 @@ static int scan_reserved_memory(struct parse *p)
 
 	if (parent < 0)
 		return 0;
-	e = check_rsv_cells(p, parent, "#address-cells", p->info->address_cells);
-	if (!e)
-		e = check_rsv_cells(p, parent, "#size-cells", p->info->size_cells);
-	if (!e && !has_prop(p->fdt, parent, "ranges"))
-		e = fail_node(p, parent, "ranges", "missing");
-	if (e)
-		return e;
+	if (!rsv_cells_ok(p, parent, "#address-cells", p->info->address_cells) ||
+	    !rsv_cells_ok(p, parent, "#size-cells", p->info->size_cells) ||
+	    !has_prop(p->fdt, parent, "ranges")) {
+		warn_node(p, parent, NULL,
+			  "unsupported node format (#address-cells and #size-cells must be the "
+			  "root's %u and %u, ranges present): ignored, as Linux",
+			  p->info->address_cells, p->info->size_cells);
+		return 0;
+	}
 	for (node = fdt_first_subnode(p->fdt, parent); node >= 0;
 	     node = fdt_next_subnode(p->fdt, node)) {
 		const fdt32_t *reg = fdt_getprop(p->fdt, node, "reg", &len);
@@ -497,8 +560,9 @@ static bool in_memory(const struct fdt_mem_info *info, uint64_t base, uint64_t s
 }
 
 /*
- * linux,initrd-start and -end: both or neither. An empty initrd is none (Linux's
- * phys_initrd_size 0); another must lie in memory.
+ * linux,initrd-start and -end, as early_init_dt_check_for_initrd and arm64_memblock_init: with
+ * only one of them, the end below the start, or pages that are not all memory, there is no
+ * initrd (Linux: phys_initrd_size 0), with a warning. An empty initrd is none.
  */
 static int scan_initrd(struct parse *p, int node)
 {
@@ -513,20 +577,22 @@ static int scan_initrd(struct parse *p, int node)
 	if (has_end < 0)
 		return has_end;
 	if (has_start != has_end)
-		return fail_node(p, node, has_start ? "linux,initrd-end" : "linux,initrd-start",
-				 "missing (%s is set)",
-				 has_start ? "linux,initrd-start" : "linux,initrd-end");
-	if (end < start)
-		return fail_node(p, node, "linux,initrd-end", "0x%llx is below the start 0x%llx",
-				 (unsigned long long)end, (unsigned long long)start);
-	if (start == end)
-		return 0;
+		warn_node(p, node, has_start ? "linux,initrd-end" : "linux,initrd-start",
+			  "missing (%s is set): no initrd",
+			  has_start ? "linux,initrd-start" : "linux,initrd-end");
+	else if (end < start)
+		warn_node(p, node, "linux,initrd-end",
+			  "0x%llx is below the start 0x%llx: no initrd", (unsigned long long)end,
+			  (unsigned long long)start);
 	/* Memory is whole pages, so the initrd's pages are memory too (and end below 2^64). */
-	if (!in_memory(info, start, end - start))
-		return fail_node(p, node, "linux,initrd-start",
-				 "the initrd [0x%llx, 0x%llx) is not in memory",
-				 (unsigned long long)start, (unsigned long long)end);
-	info->has_initrd = true;
+	else if (start < end && !in_memory(info, start, end - start))
+		warn_node(p, node, "linux,initrd-start",
+			  "the initrd [0x%llx, 0x%llx) is not all in memory: no initrd",
+			  (unsigned long long)start, (unsigned long long)end);
+	else if (start < end)
+		info->has_initrd = true;
+	if (!info->has_initrd)
+		return 0;
 	info->initrd_start = start;
 	info->initrd_end = end;
 	struct fdt_rsv_range r = { .base = start, .size = end - start, .kind = FDT_RSV_INITRD };
@@ -548,15 +614,16 @@ static unsigned int digit_value(char c)
 }
 
 /*
- * Linux's memparse, strictly: a number in C notation (0x hex, a leading 0 octal, else decimal)
- * and an optional K, M, G, T, P or E (either case), making up all of @s[0..n). False for
- * anything else and on overflow.
+ * Linux's memparse over @s[0..n): a number in C notation (0x hex when a hex digit follows, a
+ * leading 0 octal, else decimal; wrapping on overflow, as simple_strtoull) and an optional K, M,
+ * G, T, P or E (either case) that shifts it, wrapping too. Returns how many characters it used;
+ * Linux ignores the rest (no digits at all read as 0).
  */
-static bool parse_size(const char *s, size_t n, uint64_t *out)
+static size_t memparse(const char *s, size_t n, uint64_t *out)
 {
 	static const char units[] = "kmgtpe";
-	unsigned int radix = 10, shift = 0;
-	size_t i = 0, first;
+	unsigned int radix = 10;
+	size_t i = 0;
 	uint64_t v = 0;
 
 	if (n > 2 && s[0] == '0' && (s[1] | 0x20) == 'x' && digit_value(s[2]) < 16) {
@@ -565,20 +632,16 @@ static bool parse_size(const char *s, size_t n, uint64_t *out)
 	} else if (n > 1 && s[0] == '0') {
 		radix = 8;
 	}
-	for (first = i; i < n && digit_value(s[i]) < radix; i++) {
-		if (v > (UINT64_MAX - digit_value(s[i])) / radix)
-			return false;
+	for (; i < n && digit_value(s[i]) < radix; i++)
 		v = v * radix + digit_value(s[i]);
-	}
-	for (unsigned int u = 0; i + 1 == n && units[u]; u++)
+	for (unsigned int u = 0; i < n && units[u]; u++)
 		if ((s[i] | 0x20) == units[u]) {
-			shift = 10 * (u + 1);
+			v <<= 10 * (u + 1);
 			i++;
+			break;
 		}
-	if (i == first || i != n || v > (UINT64_MAX >> shift))
-		return false;
-	*out = v << shift;
-	return true;
+	*out = v;
+	return i;
 }
 
 /* The next argument of a command line from *pos: [*start, *end), quotes keep spaces in. */
@@ -600,13 +663,14 @@ static bool next_arg(const char *s, size_t n, size_t *pos, size_t *start, size_t
 }
 
 /*
- * mem= in the kernel command line @s (@n bytes), as arm64's early_mem: the last one counts,
- * rounded down to a page; a value that is not a size is an error. Arguments after "--" are
- * init's. Quotes around an argument or its value are dropped, as Linux's next_arg does.
+ * mem= in the kernel command line @s (@n bytes), as arm64's early_mem: memparse, the last one
+ * counts, rounded down to a page (0 caps nothing). What memparse leaves is ignored, as Linux,
+ * with a warning. Arguments after "--" are init's. Quotes around an argument or its value are
+ * dropped, as Linux's next_arg does.
  */
-static int scan_bootargs(struct parse *p, int node, const char *s, size_t n)
+static void scan_bootargs(struct parse *p, int node, const char *s, size_t n)
 {
-	size_t pos = 0, a, b;
+	size_t pos = 0, a, b, used;
 	uint64_t limit;
 
 	while (next_arg(s, n, &pos, &a, &b)) {
@@ -618,36 +682,49 @@ static int scan_bootargs(struct parse *p, int node, const char *s, size_t n)
 		    s[a + 3] != '=')
 			continue;
 		a += 4 + (b > a + 4 && s[a + 4] == '"');
-		if (!parse_size(s + a, b - a, &limit))
-			return fail_node(p, node, "bootargs",
-					 "mem=%.*s is not a size (a number, then K, M, G, T, P or "
-					 "E)",
-					 (int)(b - a), s + a);
+		used = memparse(s + a, b - a, &limit);
+		if (used < b - a)
+			warn_node(p, node, "bootargs", "mem=%.*s: \"%.*s\" after the size ignored",
+				  (int)(b - a), s + a, (int)(b - a - used), s + a + used);
 		p->info->mem_limit = ALIGN_DOWN(limit, DT_PAGE_SIZE);
 	}
-	return 0;
+}
+
+/*
+ * /chosen's bootargs as early_init_dt_scan_chosen copies them: at most len - 1 bytes (strlcpy)
+ * and COMMAND_LINE_SIZE - 1, up to the first NUL.
+ */
+static void scan_cmdline(struct parse *p, int node)
+{
+	int len;
+	const char *args = fdt_getprop(p->fdt, node, "bootargs", &len);
+	size_t n = 0, max;
+
+	if (!args || len <= 0)
+		return;
+	max = (size_t)(len < DT_CMDLINE_SIZE ? len : DT_CMDLINE_SIZE) - 1;
+	while (n < max && args[n])
+		n++;
+	if (n == (size_t)len - 1 && args[n])
+		warn_node(p, node, "bootargs",
+			  "not a NUL-terminated string: the last byte dropped");
+	else if (n == max && args[n])
+		warn_node(p, node, "bootargs", "longer than %d bytes: cut there",
+			  DT_CMDLINE_SIZE - 1);
+	scan_bootargs(p, node, args, n);
 }
 
 /* /chosen (or /chosen@0): the initrd and bootargs. */
 static int scan_chosen(struct parse *p)
 {
-	int node = fdt_path_offset(p->fdt, "/chosen"), len, e;
-	const char *args;
-	size_t n = 0;
+	int node = fdt_path_offset(p->fdt, "/chosen");
 
 	if (node < 0)
 		node = fdt_path_offset(p->fdt, "/chosen@0");
 	if (node < 0)
 		return 0;
-	e = scan_initrd(p, node);
-	args = fdt_getprop(p->fdt, node, "bootargs", &len);
-	if (e || !args)
-		return e;
-	while ((int)n < len && args[n])
-		n++;
-	if (len > 0 && (int)n == len)
-		return fail_node(p, node, "bootargs", "not a NUL-terminated string");
-	return scan_bootargs(p, node, args, n);
+	scan_cmdline(p, node);
+	return scan_initrd(p, node);
 }
 
 /* Sort the reserved ranges by base, keeping the blob's order among equal bases. */
@@ -679,11 +756,11 @@ int fdt_mem_parse(const void *blob, size_t size, struct fdt_mem_info *info, char
 	if (!e)
 		e = scan_memory(&p);
 	if (!e)
+		e = scan_chosen(&p); /* the initrd is reserved first (arm64_memblock_init) */
+	if (!e)
 		e = scan_memreserve(&p);
 	if (!e)
 		e = scan_reserved_memory(&p);
-	if (!e)
-		e = scan_chosen(&p);
 	if (!e)
 		sort_reserved(info);
 	return e;
@@ -698,36 +775,25 @@ static void initrd_pages(const struct fdt_mem_info *info, uint64_t *base, uint64
 	*size = ALIGN_UP(info->initrd_end, DT_PAGE_SIZE) - *base;
 }
 
-/* Does @r overlap the initrd's pages? Then its part there becomes plain memory again. */
-static bool overlaps_initrd(const struct fdt_mem_info *info, const struct fdt_mem_range *r)
-{
-	uint64_t base, size;
-
-	if (!info->has_initrd)
-		return false;
-	initrd_pages(info, &base, &size);
-	return ranges_overlap(r->base, r->size, base, size);
-}
-
 /*
- * Can every step run without an array growing? N ranges have at most 2N boundaries, so they
- * leave at most 2N - 1 regions; splitting a region takes 2 slots more (Linux's
- * memblock_isolate_range asks for them first). Each range counts: the regions already there,
- * the memory, the no-map marks, the initrd's pieces and the mem= cut.
+ * Can every step run without an array growing? Regions only ever split at the boundaries of the
+ * ranges applied, so a type never holds more regions than those boundaries less one; splitting
+ * takes 2 slots more first (Linux's memblock_isolate_range). The boundaries: 2 for each region
+ * already there, each memory range, each no-map range (memory) or other reserved range
+ * (reserved) and the initrd's pages (both), and 1 for the mem= cut.
  */
 static bool apply_fits(const struct fdt_mem_info *info, const struct memblock *mb)
 {
-	uint64_t mem = mb->memory.cnt + info->nr_memory + 1, rsv = mb->reserved.cnt + 1;
+	uint64_t mem = mb->memory.cnt + info->nr_memory + info->has_initrd;
+	uint64_t rsv = mb->reserved.cnt;
 
-	for (unsigned int i = 0; i < info->nr_memory; i++)
-		mem += overlaps_initrd(info, &info->memory[i]);
 	for (unsigned int i = 0; i < info->nr_reserved; i++) {
 		if (info->reserved[i].kind == FDT_RSV_NOMAP)
 			mem++;
 		else
 			rsv++;
 	}
-	return 2 * mem + 1 <= mb->memory.max && 2 * rsv + 1 <= mb->reserved.max;
+	return 2 * mem + 2 <= mb->memory.max && 2 * rsv + 2 <= mb->reserved.max;
 }
 
 /* A memblock call that apply_fits and the parser's checks made infallible. */
@@ -763,8 +829,9 @@ int fdt_mem_apply(const struct fdt_mem_info *info, struct memblock *mb)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < info->nr_memory; i++) {
 		const struct fdt_mem_range *m = &info->memory[i];
-		must(memblock_add_node(mb, m->base, m->size, m->nid,
-				       m->hotplug ? MEMBLOCK_HOTPLUG : MEMBLOCK_NONE));
+		must(memblock_add_node(mb, m->base, m->size, m->nid, MEMBLOCK_NONE));
+		if (m->hotplug) /* over what was there too, as early_init_dt_scan_memory */
+			must(memblock_mark_hotplug(mb, m->base, m->size));
 	}
 	if (info->mem_limit)
 		memblock_cap_memory(mb, info->mem_limit);

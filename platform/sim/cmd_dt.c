@@ -38,8 +38,12 @@ static const char usage[] =
     "           no-map, reusable, reserved or initrd; name is the /reserved-memory child's.\n"
     "  --help   print this text\n"
     "\n"
-    "A blob that is not valid, or that describes no memory, is an error (exit status 2)\n"
-    "whose message names the node and property at fault.\n";
+    "What Linux warns about and carries on from (no memory, a /reserved-memory in a format\n"
+    "it does not support, an initrd outside memory, a no-map range over a reserved one, ...)\n"
+    "is handled as Linux does and printed on the error stream as \"kmm-sim dt: warning: ...\";\n"
+    "the output, JSON included, is unchanged by warnings. A blob that is broken in its\n"
+    "structure is an error (exit status 2) whose message names the node and property at\n"
+    "fault.\n";
 
 enum { OPT_JSON = 256, OPT_HELP };
 
@@ -167,6 +171,18 @@ static void print_text(FILE *out, const struct fdt_mem_info *info, const struct 
 	}
 }
 
+/* The description's warnings, one a line, and how many there were beyond those it kept. */
+static void print_warnings(FILE *err, const char *path, const struct fdt_mem_info *info)
+{
+	unsigned int kept = info->nr_warnings < FDT_WARN_MAX ? info->nr_warnings : FDT_WARN_MAX;
+
+	for (unsigned int i = 0; i < kept; i++)
+		fprintf(err, "kmm-sim dt: warning: %s: %s\n", path, info->warnings[i]);
+	if (info->nr_warnings > kept)
+		fprintf(err, "kmm-sim dt: warning: %s: %u more warnings\n", path,
+			info->nr_warnings - kept);
+}
+
 /* Parse, apply and print the blob at @path. */
 static int show(const char *path, bool json, FILE *out, FILE *err)
 {
@@ -182,8 +198,11 @@ static int show(const char *path, bool json, FILE *out, FILE *err)
 	memblock_init(&mb);
 	if (fdt_mem_parse(blob, size, &info, msg, sizeof(msg))) {
 		fprintf(err, "kmm-sim dt: %s: %s\n", path, msg);
-		rc = SIM_EXIT_USAGE;
-	} else if (fdt_mem_apply(&info, &mb)) {
+		free(blob);
+		return SIM_EXIT_USAGE;
+	}
+	print_warnings(err, path, &info);
+	if (fdt_mem_apply(&info, &mb)) {
 		fprintf(err, "kmm-sim dt: %s: memblock has no room for the description\n", path);
 		rc = SIM_EXIT_FAIL;
 	} else if (json) {
