@@ -11,6 +11,9 @@
 void host_attach(struct hw_machine *m);
 struct hw_machine *host_machine(void);
 
+/* Run the kernel code as CPU @id from now on (arch_cpu_id; 0 at start). */
+void host_set_cpu(unsigned int id);
+
 /* Send the console (printk) to @f from now on (NULL: standard output); returns the old one. */
 FILE *host_console_set(FILE *f);
 

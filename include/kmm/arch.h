@@ -22,6 +22,10 @@ void *arch_phys_to_virt(paddr_t pa);
 paddr_t arch_virt_to_phys(const void *va);
 #define ARCH_PHYS_NONE (~(paddr_t)0)
 
+/* The CPU this code runs on: 0 .. (number of CPUs - 1). It picks the page allocator's per-CPU
+ * lists (Linux's smp_processor_id). */
+unsigned int arch_cpu_id(void);
+
 /* Stop the machine after a fatal kernel error (BUG): never returns. */
 __attribute__((noreturn)) void arch_halt(void);
 

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hosted backend's current CPU: the simulated CPUs take turns on one host thread, so the
+ * platform (or a test) says which one runs the kernel code now.
+ */
+#include "host.h"
+
+#include <kmm/arch.h>
+
+static unsigned int current_cpu;
+
+void host_set_cpu(unsigned int id)
+{
+	current_cpu = id;
+}
+
+unsigned int arch_cpu_id(void)
+{
+	return current_cpu;
+}
