@@ -21,6 +21,7 @@
 #include <aarch64/sysreg.h>
 #include <kmm/bug.h>
 #include <kmm/errno.h>
+#include <kmm/mm.h>
 #include <kmm/mm_types.h>
 #include <kmm/printk.h>
 #include <kmm/setup.h>
@@ -394,6 +395,25 @@ static void print_tables(const struct boot_mm *bm, const struct boot_params *bp)
 	       bm->swapper.table_pages, bm->linear_tables, bm->idmap.table_pages);
 }
 
+/*
+ * mm_core_init: the memory map, nodes and zones, and every free memblock range to the buddy
+ * allocator (Linux's memblock_free_all); "available" is then what the buddy holds, as the
+ * nr_free_pages() of Linux's mem_init.
+ */
+static int hand_over(struct boot_mm *bm, const struct boot_params *bp)
+{
+	const struct mm_init_params p = { .nr_cpus = bp->nr_cpus };
+	int e = mm_core_init(bp->ms, &bm->memblock, &p);
+
+	if (e)
+		return e;
+	for (int n = 0; n < bp->ms->nr_online_nodes; n++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			bm->available += (uint64_t)bp->ms->node_data[n].node_zones[z].nr_free_pages
+					 << PAGE_SHIFT;
+	return 0;
+}
+
 int boot_mm_init(struct boot_mm *bm, const struct boot_params *bp, char *err, size_t errlen)
 {
 	int e;
@@ -445,10 +465,18 @@ int boot_mm_init(struct boot_mm *bm, const struct boot_params *bp, char *err, si
 	translation_regs(bm, bp);
 
 	bm->phys_total = memblock_phys_mem_size(&bm->memblock);
-	uint64_t i = 0;
-	paddr_t s, t;
-	while (memblock_next_free_range(&bm->memblock, &i, &s, &t, NULL))
-		bm->available += t - s;
+	if (bp->ms) {
+		e = hand_over(bm, bp);
+		if (e) {
+			kmm_snprintf(err, errlen, "page allocator: error %d", e);
+			return e;
+		}
+	} else {
+		uint64_t i = 0;
+		paddr_t s, t;
+		while (memblock_next_free_range(&bm->memblock, &i, &s, &t, NULL))
+			bm->available += t - s;
+	}
 	boot_mm_print_memory(bm);
 	return 0;
 }

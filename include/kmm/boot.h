@@ -29,6 +29,8 @@ enum boot_style {
 	BOOT_STYLE_CHCORE,
 };
 
+struct mem_system;
+
 /* What the platform (a board, or the simulator) hands the kernel. */
 struct boot_params {
 	const char *board; /* a name for the log */
@@ -47,6 +49,10 @@ struct boot_params {
 	bool kasan;
 	enum boot_style style;
 	vaddr_t chcore_base; /* BOOT_STYLE_CHCORE: the high map's base (0xffffff0000000000) */
+	/* The page allocator to hand memory to at the end (mm_core_init), or NULL to stop at
+	 * memblock. */
+	struct mem_system *ms;
+	unsigned int nr_cpus;
 };
 
 /* MAIR_EL1 attribute indices the boot tables use, Linux's (arch/arm64/include/asm/memory.h). */

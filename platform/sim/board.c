@@ -9,6 +9,7 @@
 #include "sim.h"
 
 #include <kmm/errno.h>
+#include <kmm/mm.h>
 #include <libfdt.h>
 
 #include <stdlib.h>
@@ -184,6 +185,10 @@ int sim_boot(struct sim_boot *sb, const struct sim_boot_opts *o, FILE *log, FILE
 		.kasan = o->kasan,
 		.style = b->style,
 		.chcore_base = b->chcore_base,
+		/* The page allocator works in 4K pages: with other granules the boot stops at
+		 * memblock for now. */
+		.ms = o->granule == PAGE_SIZE ? &mm_default_system : NULL,
+		.nr_cpus = 1,
 	};
 	sim_image_sizes(&bp->image);
 	bp->image.phys = b->image_phys;

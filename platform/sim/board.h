@@ -53,7 +53,13 @@ struct sim_boot_opts {
 	uint64_t granule;
 	unsigned int va_bits;
 	bool kasan;
+	unsigned int show; /* SIM_SHOW_* views to print after boot */
 };
+
+#define SIM_SHOW_BUDDYINFO 1u
+#define SIM_SHOW_PAGETYPEINFO 2u
+#define SIM_SHOW_ZONEINFO 4u
+#define SIM_SHOW_MEMINFO 8u
 
 /*
  * Build the machine of @o, load the DTB and boot the kernel's memory management, its log

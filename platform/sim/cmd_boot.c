@@ -9,8 +9,12 @@
 #include "json.h"
 #include "sim.h"
 
+#include "arch/host/host.h"
+
 #include <aarch64/sysreg.h>
 #include <kmm/errno.h>
+#include <kmm/gfp.h>
+#include <kmm/mm.h>
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,7 +22,7 @@
 
 static const char usage[] =
     "usage: kmm-sim boot [--board virt|raspi3b] [--dtb FILE] [--mem SIZE] [--granule G]\n"
-    "                    [--va-bits N] [--kasan] [--json]\n"
+    "                    [--va-bits N] [--kasan] [--show VIEW,...] [--json]\n"
     "\n"
     "Boot a simulated board's memory management, as Linux's arm64 setup_arch and paging_init\n"
     "do (seeds 000-002): read memory from the device tree with libfdt into memblock, reserve\n"
@@ -35,14 +39,28 @@ static const char usage[] =
     "  --granule G   4k (default), 16k or 64k\n"
     "  --va-bits N   kernel VA size (default 48)\n"
     "  --kasan       lay out a KASAN shadow region\n"
+    "  --show VIEWS  after boot, print these /proc views in Linux's formats, comma-separated:\n"
+    "                buddyinfo, pagetypeinfo, zoneinfo, meminfo (4K granule: the page\n"
+    "                allocator works in 4K pages)\n"
     "  --json        one JSON object: board, granule, va_bits, memory, reserved, layout,\n"
-    "                page_tables, registers, memory_line, checks, log\n"
+    "                page_tables, registers, memory_line, checks, log (and \"show\", the\n"
+    "                views' text, with --show)\n"
     "  --help        print this text\n"
     "\n"
     "The kernel image is kmm-sim's own code: its section sizes come from the running\n"
     "executable. Exit status: 0, 1 if a check through the MMU failed, 2 bad input.\n";
 
-enum { OPT_BOARD = 256, OPT_DTB, OPT_MEM, OPT_GRANULE, OPT_VA_BITS, OPT_KASAN, OPT_JSON, OPT_HELP };
+enum {
+	OPT_BOARD = 256,
+	OPT_DTB,
+	OPT_MEM,
+	OPT_GRANULE,
+	OPT_VA_BITS,
+	OPT_KASAN,
+	OPT_SHOW,
+	OPT_JSON,
+	OPT_HELP
+};
 
 static const struct option options[] = {
 	{ "board", required_argument, NULL, OPT_BOARD },
@@ -51,6 +69,7 @@ static const struct option options[] = {
 	{ "granule", required_argument, NULL, OPT_GRANULE },
 	{ "va-bits", required_argument, NULL, OPT_VA_BITS },
 	{ "kasan", no_argument, NULL, OPT_KASAN },
+	{ "show", required_argument, NULL, OPT_SHOW },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -168,7 +187,7 @@ static void json_regions(struct json *j, const char *key, const struct memblock_
 }
 
 static void print_json(FILE *out, const struct sim_boot *sb, const char *log, const struct check *c,
-		       unsigned int n)
+		       unsigned int n, const char *views)
 {
 	const struct boot_mm *bm = &sb->mm;
 	struct kernel_region regs[KERNEL_LAYOUT_REGIONS_MAX];
@@ -241,7 +260,55 @@ static void print_json(FILE *out, const struct sim_boot *sb, const char *log, co
 	}
 	json_array_end(&j);
 	json_kv_string(&j, "log", log);
+	if (views)
+		json_kv_string(&j, "show", views);
 	json_object_end(&j);
+}
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+	void (*show)(const struct mem_system *ms);
+} views[] = {
+	{ "buddyinfo", SIM_SHOW_BUDDYINFO, show_buddyinfo },
+	{ "pagetypeinfo", SIM_SHOW_PAGETYPEINFO, show_pagetypeinfo },
+	{ "zoneinfo", SIM_SHOW_ZONEINFO, show_zoneinfo },
+	{ "meminfo", SIM_SHOW_MEMINFO, show_meminfo },
+};
+
+/* "buddyinfo,zoneinfo" into SIM_SHOW_* bits; false (reported) for an unknown name. */
+static bool parse_views(const char *arg, unsigned int *show, FILE *err)
+{
+	const char *p = arg;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+		for (i = 0; i < ARRAY_SIZE(views); i++)
+			if (strlen(views[i].name) == n && !strncmp(p, views[i].name, n))
+				break;
+		if (i == ARRAY_SIZE(views)) {
+			sim_usage_error(
+			    err, "boot",
+			    "--show: '%.*s' is not buddyinfo, pagetypeinfo, zoneinfo or "
+			    "meminfo",
+			    (int)n, p);
+			return false;
+		}
+		*show |= views[i].bit;
+		p += n + (p[n] == ',');
+	}
+	return *show != 0 || (sim_usage_error(err, "boot", "--show: no view named"), false);
+}
+
+/* The views of @show, in the order of the list, through printk to @f. */
+static void print_views(FILE *f, unsigned int show)
+{
+	FILE *old = host_console_set(f);
+
+	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
+		if (show & views[i].bit)
+			views[i].show(&mm_default_system);
+	host_console_set(old);
 }
 
 static int parse(int argc, char **argv, struct sim_boot_opts *o, bool *json, FILE *out, FILE *err)
@@ -278,6 +345,10 @@ static int parse(int argc, char **argv, struct sim_boot_opts *o, bool *json, FIL
 		case OPT_KASAN:
 			o->kasan = true;
 			break;
+		case OPT_SHOW:
+			if (!parse_views(optarg, &o->show, err))
+				return SIM_EXIT_USAGE;
+			break;
 		case OPT_JSON:
 			*json = true;
 			break;
@@ -290,6 +361,10 @@ static int parse(int argc, char **argv, struct sim_boot_opts *o, bool *json, FIL
 	}
 	if (optind < argc)
 		return sim_usage_error(err, "boot", "unexpected argument '%s'", argv[optind]);
+	if (o->show && o->granule != PAGE_SIZE)
+		return sim_usage_error(err, "boot",
+				       "--show needs the 4k granule (the page "
+				       "allocator works in 4K pages)");
 	return SIM_EXIT_OK;
 }
 
@@ -317,10 +392,23 @@ int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
 		struct check checks[CHECKS_MAX];
 		unsigned int n = plan_checks(sb, checks);
 		rc = run_checks(sb, checks, n) ? SIM_EXIT_OK : SIM_EXIT_FAIL;
-		if (json)
-			print_json(out, sb, log ? log : "", checks, n);
-		else
+		char *vtext = NULL;
+		size_t vlen = 0;
+		if (json && o.show) {
+			FILE *vf = open_memstream(&vtext, &vlen);
+			if (vf) {
+				print_views(vf, o.show);
+				fclose(vf);
+			}
+		}
+		if (json) {
+			print_json(out, sb, log ? log : "", checks, n, vtext);
+		} else {
 			print_checks(out, sb, checks, n);
+			if (o.show)
+				print_views(out, o.show);
+		}
+		free(vtext);
 	}
 	sim_boot_release(sb);
 	free(sb);

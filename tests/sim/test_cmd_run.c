@@ -111,3 +111,34 @@ KTEST(sim_boot, bad_input_exits_2)
 		sim_capture_free(&c);
 	}
 }
+
+/* --show prints the page allocator's /proc views after boot, in Linux's formats. */
+KTEST(sim_boot, show_views)
+{
+	struct sim_capture c;
+
+	SIM_RUN(&c, cmd_boot, "boot", "--show", "buddyinfo,meminfo,zoneinfo,pagetypeinfo");
+	KT_EXPECT_EQ(kt, c.rc, 0);
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\nNode 0, zone      DMA "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\nMemTotal:        "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\nMemFree:         "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\n        managed  "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\nPage block order: 9\n"));
+	sim_capture_free(&c);
+
+	SIM_RUN(&c, cmd_boot, "boot", "--show", "meminfo", "--json");
+	KT_EXPECT_EQ(kt, c.rc, 0);
+	struct jv *v = jv_parse(c.out);
+	sim_capture_free(&c);
+	KT_ASSERT_NOT_NULL(kt, v);
+	KT_EXPECT_EQ(kt, strncmp(jv_str(v, "show"), "MemTotal:", 9), 0);
+	jv_free(v);
+
+	SIM_RUN(&c, cmd_boot, "boot", "--show", "slabinfo");
+	KT_EXPECT_EQ(kt, c.rc, 2);
+	KT_EXPECT_NOT_NULL(kt, strstr(c.err, "'slabinfo' is not buddyinfo"));
+	sim_capture_free(&c);
+	SIM_RUN(&c, cmd_boot, "boot", "--show", "meminfo", "--granule", "16k");
+	KT_EXPECT_EQ(kt, c.rc, 2);
+	sim_capture_free(&c);
+}
