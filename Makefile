@@ -34,6 +34,10 @@ run: build
 test: build build-asan
 	@scripts/test.sh $(BUILD) $(BUILD_ASAN)
 
+# Every benchmark (bench/): one JSON line per benchmark and impl, median ns per op.
+bench: build
+	$(BUILD)/kmm-bench
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
