@@ -60,13 +60,12 @@ void set_pfnblock_migratetype(struct mem_system *ms, unsigned long pfn, int migr
 
 bool ms_page_valid(const struct mem_system *ms, const struct page *page)
 {
-	for (unsigned long nr = 0; nr < ms->nr_sections; nr++) {
-		const struct page *map = ms->sections[nr].mem_map;
+	/* O(1), on the free path: the section the page's flags name must hold the page. */
+	unsigned long nr = page_to_section(page);
+	const struct page *map;
 
-		if (map && page >= map && page < map + PAGES_PER_SECTION)
-			return page_to_section(page) == nr;
-	}
-	return false;
+	return !((uintptr_t)page % _Alignof(struct page)) && nr < ms->nr_sections &&
+	       (map = ms->sections[nr].mem_map) && page >= map && page < map + PAGES_PER_SECTION;
 }
 
 void *ms_page_address(const struct mem_system *ms, const struct page *page)

@@ -141,7 +141,8 @@ static inline unsigned long ms_page_to_pfn(const struct mem_system *ms, const st
 	return (nr << PFN_SECTION_SHIFT) + (unsigned long)(page - ms->sections[nr].mem_map);
 }
 
-/* @page is a struct page of @ms's memory map (a pointer into one section's array). */
+/* @page is a struct page of @ms's memory map (a pointer into one section's array). Reads the
+ * page's flags (the section number they hold), so @page must point at readable memory. */
 bool ms_page_valid(const struct mem_system *ms, const struct page *page);
 
 static inline struct zone *ms_page_zone(struct mem_system *ms, const struct page *page)
