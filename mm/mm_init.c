@@ -13,9 +13,13 @@
  *      aligned blocks (managed pages);
  *   4. zonelists, per-CPU list batch/high, min_free_kbytes, watermarks, lowmem reserves.
  *
- * ZONE_MOVABLE exists (MAX_NR_ZONES counts it, as Linux's) but stays empty: kmm has no
- * movablecore/kernelcore yet. NUMA distances are not known, so a zonelist's other nodes come
- * in node order after the local one.
+ * ZONE_MOVABLE is empty unless mm_init_params asks for kernelcore or movablecore: then, as
+ * Linux's find_zone_movable_pfns_for_nodes, it takes the top of each node's memory in the
+ * highest zone that has memory anywhere (kernelcore spread evenly over the nodes, the start
+ * rounded up to MAX_ORDER_NR_PAGES). The memory map is allocated top-down before that, so it
+ * may sit in ZONE_MOVABLE as reserved (present, not managed) pages, as memblock allocations
+ * can in Linux. NUMA distances are not known, so a zonelist's other nodes come in node order
+ * after the local one.
  */
 #include <kmm/arch.h>
 #include <kmm/bug.h>
@@ -36,9 +40,12 @@ static const int default_lowmem_reserve_ratio[MAX_NR_ZONES] = {
 	[ZONE_DMA] = 256, [ZONE_DMA32] = 256, [ZONE_NORMAL] = 32, [ZONE_MOVABLE] = 0
 };
 
-/* The zone limits of the whole machine: [lowest[z], highest[z]) in pfns. */
+/* The zone limits of the whole machine: [lowest[z], highest[z]) in pfns; where each node's
+ * ZONE_MOVABLE starts (0: none) and the zone it is carved from. */
 struct zone_limits {
 	unsigned long lowest[MAX_NR_ZONES], highest[MAX_NR_ZONES];
+	unsigned long movable_pfn[MAX_NUMNODES];
+	int movable_zone;
 };
 
 /* arm64's max_zone_phys: the end of a zone of @bits-bit DMA, moved up for RAM above it. */
@@ -107,6 +114,24 @@ static unsigned long clampul(unsigned long v, unsigned long lo, unsigned long hi
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Zone @z's span [*zs, *ze) in a node ending at @node_end, given the node's ZONE_MOVABLE
+ * start @mpfn (Linux's adjust_zone_range_for_zone_movable). */
+static void adjust_for_movable(const struct zone_limits *zl, int z, unsigned long mpfn,
+			       unsigned long node_end, unsigned long *zs, unsigned long *ze)
+{
+	if (!mpfn)
+		return;
+	if (z == ZONE_MOVABLE) {
+		*zs = mpfn;
+		*ze = node_end < zl->highest[zl->movable_zone] ? node_end
+							       : zl->highest[zl->movable_zone];
+	} else if (*zs<mpfn && * ze> mpfn) {
+		*ze = mpfn;
+	} else if (*zs >= mpfn) {
+		*zs = *ze;
+	}
+}
+
 /* Node @nid's span from its memory regions, then its zones' spans and present pages. */
 static void node_init(struct mem_system *ms, const struct memblock *mb,
 		      const struct zone_limits *zl, int nid)
@@ -131,6 +156,7 @@ static void node_init(struct mem_system *ms, const struct memblock *mb,
 		unsigned long zs = clampul(start, zl->lowest[z], zl->highest[z]);
 		unsigned long ze = clampul(end, zl->lowest[z], zl->highest[z]);
 
+		adjust_for_movable(zl, z, zl->movable_pfn[nid], end, &zs, &ze);
 		if (start == end || zs >= ze)
 			continue;
 		zone->zone_start_pfn = zs;
@@ -161,10 +187,123 @@ static void zone_struct_init(pg_data_t *pgdat, int z)
 	}
 }
 
-/* Step 1: the nodes and zones. */
-static int nodes_init(struct mem_system *ms, const struct memblock *mb, unsigned int dma_bits)
+/* Linux's find_usable_zone_for_movable: the highest zone below ZONE_MOVABLE with a range. */
+static int usable_zone_for_movable(const struct zone_limits *zl)
 {
-	struct zone_limits zl;
+	int z = ZONE_MOVABLE - 1;
+
+	while (z > 0 && zl->highest[z] <= zl->lowest[z])
+		z--;
+	return z;
+}
+
+/* Pages of memory of every node (Linux's totalpages of for_each_mem_pfn_range). */
+static unsigned long memory_pages(const struct memblock *mb)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < mb->memory.cnt; i++) {
+		const struct memblock_region *r = &mb->memory.regions[i];
+
+		if (PFN_UP(r->base) < PFN_DOWN(r->base + r->size))
+			n += PFN_DOWN(r->base + r->size) - PFN_UP(r->base);
+	}
+	return n;
+}
+
+static unsigned long minul(unsigned long a, unsigned long b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * One node's share of a pass of Linux's kernelcore spreading: walk node @nid's memory from the
+ * bottom past movable_pfn[@nid], counting memory below @usable (which ZONE_MOVABLE can never
+ * take) and then up to @share pages above it as kernel memory, and move movable_pfn[@nid] to
+ * the end of what was counted. *@required drops by every page counted.
+ */
+static void spread_kernelcore_node(struct zone_limits *zl, const struct memblock *mb, int nid,
+				   unsigned long usable, unsigned long share,
+				   unsigned long *required)
+{
+	for (unsigned long i = 0; i < mb->memory.cnt; i++) {
+		const struct memblock_region *r = &mb->memory.regions[i];
+		unsigned long s = PFN_UP(r->base), e = PFN_DOWN(r->base + r->size), size;
+
+		s = s > zl->movable_pfn[nid] ? s : zl->movable_pfn[nid];
+		if (region_nid(r) != nid || s >= e)
+			continue;
+		if (s < usable) {
+			size = minul(e, usable) - s;
+			share -= minul(size, share);
+			*required -= minul(size, *required);
+			if (e <= usable) {
+				zl->movable_pfn[nid] = e;
+				continue;
+			}
+			s = usable;
+		}
+		size = minul(e - s, share);
+		zl->movable_pfn[nid] = s + size;
+		*required -= minul(size, *required);
+		share -= size;
+		if (!share)
+			break;
+	}
+}
+
+/*
+ * Where each node's ZONE_MOVABLE starts (Linux's find_zone_movable_pfns_for_nodes, without
+ * movable_node and mirrored kernelcore): @kernelcore pages stay out of it, or all but
+ * @movablecore pages (rounded up to MAX_ORDER_NR_PAGES) when that is more; the kernel pages
+ * are spread evenly over the nodes with memory, a pass at a time with one node fewer, until
+ * they are all placed. No kernelcore, or all of memory, means no ZONE_MOVABLE.
+ */
+static void find_zone_movable_pfns(struct zone_limits *zl, const struct mem_system *ms,
+				   const struct memblock *mb, unsigned long kernelcore,
+				   unsigned long movablecore)
+{
+	unsigned long total = memory_pages(mb), usable, required = kernelcore;
+	int nodes = 0;
+
+	zl->movable_zone = usable_zone_for_movable(zl);
+	if (movablecore) {
+		movablecore = minul(ALIGN_UP(movablecore, MAX_ORDER_NR_PAGES), total);
+		required = required > total - movablecore ? required : total - movablecore;
+	}
+	if (!required || required >= total)
+		return;
+	usable = zl->lowest[zl->movable_zone];
+	for (int nid = 0; nid < ms->nr_online_nodes; nid++)
+		nodes += present_in(mb, nid, 0, ~0UL) != 0;
+	for (; nodes; nodes--) {
+		unsigned long share = required / (unsigned long)nodes;
+
+		for (int nid = 0; nid < ms->nr_online_nodes; nid++) {
+			if (required < share)
+				share = required / (unsigned long)nodes;
+			spread_kernelcore_node(zl, mb, nid, usable, share, &required);
+		}
+		if (required <= (unsigned long)nodes - 1)
+			break;
+	}
+	for (int nid = 0; nid < ms->nr_online_nodes; nid++) {
+		const struct memblock_region *last = NULL;
+
+		zl->movable_pfn[nid] = ALIGN_UP(zl->movable_pfn[nid], MAX_ORDER_NR_PAGES);
+		for (unsigned long i = 0; i < mb->memory.cnt; i++)
+			last = region_nid(&mb->memory.regions[i]) == nid ? &mb->memory.regions[i]
+									 : last;
+		if (!last || zl->movable_pfn[nid] >= PFN_DOWN(last->base + last->size))
+			zl->movable_pfn[nid] = 0;
+	}
+}
+
+/* Step 1: the nodes and zones. */
+static int nodes_init(struct mem_system *ms, const struct memblock *mb, unsigned int dma_bits,
+		      const struct mm_init_params *p)
+{
+	struct zone_limits zl = { 0 };
 	int nodes = 1;
 
 	for (unsigned long i = 0; i < mb->memory.cnt; i++) {
@@ -178,6 +317,9 @@ static int nodes_init(struct mem_system *ms, const struct memblock *mb, unsigned
 	}
 	ms->nr_online_nodes = nodes;
 	zone_limits_init(&zl, mb, dma_bits);
+	if (p)
+		find_zone_movable_pfns(&zl, ms, mb, PHYS_PFN(p->kernelcore),
+				       PHYS_PFN(p->movablecore));
 	for (int nid = 0; nid < nodes; nid++) {
 		ms->node_data[nid].node_id = nid;
 		ms->node_data[nid].ms = ms;
@@ -512,7 +654,7 @@ int mm_core_init(struct mem_system *ms, struct memblock *mb, const struct mm_ini
 	ms->watermark_scale_factor = 10;
 	__builtin_memcpy(ms->lowmem_reserve_ratio, default_lowmem_reserve_ratio,
 			 sizeof(default_lowmem_reserve_ratio));
-	e = nodes_init(ms, mb, dma_bits);
+	e = nodes_init(ms, mb, dma_bits, p);
 	if (!e)
 		e = sparse_init(ms, mb);
 	if (e)

@@ -163,6 +163,9 @@ void set_pfnblock_migratetype(struct mem_system *ms, unsigned long pfn, int migr
 struct mm_init_params {
 	unsigned int nr_cpus;	    /* online CPUs (1..NR_CPUS); 0: 1 */
 	unsigned int zone_dma_bits; /* DT/ACPI DMA limit in bits (fls64 of it); 0: none (32) */
+	/* Linux's kernelcore= and movablecore= (bytes): memory kept out of ZONE_MOVABLE, and
+	 * memory put in it from the top; 0: not given (no ZONE_MOVABLE when neither is). */
+	uint64_t kernelcore, movablecore;
 };
 
 /*
@@ -170,8 +173,9 @@ struct mm_init_params {
  * nodes (one per nid in memblock, one when there is none) and zones (arm64's limits), the
  * sparse memory map (allocated from @mb), the hand-over of every free memblock range to the
  * buddy allocator (memblock_free_all), zonelists, watermarks, lowmem reserves and the per-CPU
- * lists. Returns 0, -EINVAL for bad parameters or memory beyond what page->flags can number,
- * or -ENOMEM when memblock cannot hold the memory map (@ms is then unusable).
+ * lists; ZONE_MOVABLE only for kernelcore/movablecore (mm/mm_init.c). Returns 0, -EINVAL
+ * for bad parameters or memory beyond what page->flags can number, or -ENOMEM when memblock
+ * cannot hold the memory map (@ms is then unusable).
  */
 int mm_core_init(struct mem_system *ms, struct memblock *mb, const struct mm_init_params *p);
 

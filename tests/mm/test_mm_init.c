@@ -247,3 +247,132 @@ KTEST(mm_init, dt_dma_limit_and_bad_parameters)
 	KT_EXPECT_EQ(kt, mm_core_init(&ms, &mb, &(struct mm_init_params){ .nr_cpus = NR_CPUS + 1 }),
 		     -EINVAL);
 }
+
+KTEST(mm_init, movablecore_1g_takes_the_top_of_dma)
+{
+	const paddr_t bank[] = { SZ_1G, SZ_1G };
+	const struct mm_init_params p = { .movablecore = 256 * SZ_1M };
+	struct zone *dma, *mov;
+
+	KT_ASSERT_TRUE(kt, machine_up(bank, 1));
+	KT_ASSERT_EQ(kt, mm_core_init(&ms, &mb, &p), 0);
+	dma = &ms.node_data[0].node_zones[ZONE_DMA];
+	mov = &ms.node_data[0].node_zones[ZONE_MOVABLE];
+	/*
+	 * movablecore 65536 pages (a multiple of MAX_ORDER_NR_PAGES), so kernelcore = 262144 -
+	 * 65536 = 196608 from the bottom of DMA, the highest zone with memory: DMA = [0x40000,
+	 * 0x70000), Movable = [0x70000, 0x80000). The 3081-page map came top-down out of what is
+	 * now Movable: managed 62455. lowmem (DMA) = 196608: min_free_kbytes = int_sqrt(196608 *
+	 * 64 = 12582912) = 3547, pages_min = 886.
+	 * DMA:     min 886, tmp = max(221, 190 * 10 + 6608 * 10 / 10000 = 196) = 221; low 1107,
+	 *          high 1328.
+	 * Movable: min = clamp(62455 / 1024, 32, 128) = 60; tmp = 886 * 62455 / 196608 = 281,
+	 *          max(70, 62) = 70: low 130, high 200.
+	 * lowmem_reserve: DMA[Movable] = 62455 / 256 = 243; DMA[DMA32] = DMA[Normal] = 0.
+	 */
+	KT_EXPECT_EQ(kt, dma->zone_start_pfn, 0x40000ul);
+	KT_EXPECT_EQ(kt, dma->spanned_pages, 0x30000ul);
+	KT_EXPECT_EQ(kt, dma->present_pages, 0x30000ul);
+	KT_EXPECT_EQ(kt, dma->managed_pages, 196608ul);
+	KT_EXPECT_EQ(kt, mov->zone_start_pfn, 0x70000ul);
+	KT_EXPECT_EQ(kt, mov->spanned_pages, 0x10000ul);
+	KT_EXPECT_EQ(kt, mov->present_pages, 0x10000ul);
+	KT_EXPECT_EQ(kt, mov->managed_pages, 62455ul);
+	KT_EXPECT_EQ(kt, ms.node_data[0].nr_zones, ZONE_MOVABLE + 1);
+	KT_EXPECT_EQ(kt, ms.node_data[0].node_present_pages, 0x40000ul);
+	KT_EXPECT_EQ(kt, ms.totalram_pages, 196608ul + 62455ul);
+	KT_EXPECT_EQ(kt, page_zonenum(ms_pfn_to_page(&ms, 0x6ffff)), ZONE_DMA);
+	KT_EXPECT_EQ(kt, page_zonenum(ms_pfn_to_page(&ms, 0x70000)), ZONE_MOVABLE);
+	KT_EXPECT_EQ(kt, ms.min_free_kbytes, 3547ul);
+	KT_EXPECT_EQ(kt, min_wmark_pages(dma), 886ul);
+	KT_EXPECT_EQ(kt, low_wmark_pages(dma), 1107ul);
+	KT_EXPECT_EQ(kt, high_wmark_pages(dma), 1328ul);
+	KT_EXPECT_EQ(kt, min_wmark_pages(mov), 60ul);
+	KT_EXPECT_EQ(kt, low_wmark_pages(mov), 130ul);
+	KT_EXPECT_EQ(kt, high_wmark_pages(mov), 200ul);
+	KT_EXPECT_EQ(kt, dma->lowmem_reserve[ZONE_NORMAL], 0);
+	KT_EXPECT_EQ(kt, dma->lowmem_reserve[ZONE_MOVABLE], 243);
+	KT_EXPECT_TRUE(kt, ms.node_data[0].node_zonelist.zones[0] == mov);
+	KT_EXPECT_TRUE(kt, ms.node_data[0].node_zonelist.zones[1] == dma);
+	KT_EXPECT_TRUE(kt, ms.node_data[0].node_zonelist.zones[2] == NULL);
+	KT_EXPECT_EQ(kt, ms_page_alloc_check(&ms), 0);
+	machine_down();
+}
+
+KTEST(mm_init, kernelcore_and_movablecore_two_banks)
+{
+	/* 1 GiB at 2 GiB (DMA) and 1 GiB at 8 GiB (Normal): 524288 pages; Movable comes out of
+	 * Normal, whose machine-wide start (4 GiB) is where it may begin at the lowest. */
+	const paddr_t bank[] = { 2 * SZ_1G, SZ_1G, 8 * SZ_1G, SZ_1G };
+	const struct {
+		struct mm_init_params p;
+		unsigned long movable_start;
+	} c[] = {
+		/* kernelcore 1.5 GiB: DMA's 262144 pages count, 131072 more from Normal. */
+		{ { .kernelcore = 1536 * SZ_1M }, 0x220000 },
+		/* movablecore 768 MiB: kernelcore = 524288 - 196608 = 327680. */
+		{ { .movablecore = 768 * SZ_1M }, 0x210000 },
+		/* Both: the larger kernelcore wins (movablecore 1 MiB rounds up to 4 MiB). */
+		{ { .kernelcore = 1536 * SZ_1M, .movablecore = SZ_1M }, 0x23fc00 },
+		/* kernelcore 1 page past the boundary rounds the start up to MAX_ORDER_NR_PAGES. */
+		{ { .kernelcore = 1280 * SZ_1M + 4096 }, 0x210400 },
+		/* All of memory for the kernel, or all for Movable: no ZONE_MOVABLE. */
+		{ { .kernelcore = 2 * SZ_1G }, 0 },
+		{ { .movablecore = 3 * SZ_1G }, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(c); i++) {
+		struct zone *zones;
+
+		KT_ASSERT_TRUE(kt, machine_up(bank, 2));
+		KT_ASSERT_EQ(kt, mm_core_init(&ms, &mb, &c[i].p), 0);
+		zones = ms.node_data[0].node_zones;
+		KT_EXPECT_EQ(kt, zones[ZONE_DMA].zone_start_pfn, 0x80000ul);
+		KT_EXPECT_EQ(kt, zones[ZONE_DMA].present_pages, 0x40000ul);
+		KT_EXPECT_EQ(kt, zones[ZONE_DMA32].spanned_pages, 0ul);
+		KT_EXPECT_EQ(kt, zones[ZONE_NORMAL].zone_start_pfn, 0x100000ul);
+		if (c[i].movable_start) {
+			KT_EXPECT_EQ(kt, zone_end_pfn(&zones[ZONE_NORMAL]), c[i].movable_start);
+			KT_EXPECT_EQ(kt, zones[ZONE_NORMAL].present_pages,
+				     c[i].movable_start - 0x200000);
+			KT_EXPECT_EQ(kt, zones[ZONE_MOVABLE].zone_start_pfn, c[i].movable_start);
+			KT_EXPECT_EQ(kt, zone_end_pfn(&zones[ZONE_MOVABLE]), 0x240000ul);
+			KT_EXPECT_EQ(kt, zones[ZONE_MOVABLE].present_pages,
+				     0x240000 - c[i].movable_start);
+		} else {
+			KT_EXPECT_EQ(kt, zone_end_pfn(&zones[ZONE_NORMAL]), 0x240000ul);
+			KT_EXPECT_EQ(kt, zones[ZONE_MOVABLE].spanned_pages, 0ul);
+		}
+		KT_EXPECT_EQ(kt, ms_page_alloc_check(&ms), 0);
+		machine_down();
+	}
+}
+
+KTEST(mm_init, movablecore_spread_over_nodes)
+{
+	const paddr_t bank[] = { 0x40000000, 0x8000000, 0x48000000, 0x8000000 };
+	const struct mm_init_params p = { .movablecore = 64 * SZ_1M };
+	pg_data_t *n0, *n1;
+
+	KT_ASSERT_TRUE(kt, machine_up(bank, 0));
+	KT_ASSERT_EQ(kt, hw_ram_add(&machine.ram, 0x40000000, 0x10000000), 0);
+	KT_ASSERT_EQ(kt, memblock_add_node(&mb, bank[0], bank[1], 0, 0), 0);
+	KT_ASSERT_EQ(kt, memblock_add_node(&mb, bank[2], bank[3], 1, 0), 0);
+	KT_ASSERT_EQ(kt, mm_core_init(&ms, &mb, &p), 0);
+	n0 = &ms.node_data[0];
+	n1 = &ms.node_data[1];
+	/* kernelcore = 65536 - 16384 = 49152 pages, 24576 a node: each node's top 32 MiB is
+	 * Movable, and a node's zonelist has its own Movable and DMA before the other node's. */
+	KT_EXPECT_EQ(kt, n0->node_zones[ZONE_MOVABLE].zone_start_pfn, 0x46000ul);
+	KT_EXPECT_EQ(kt, n0->node_zones[ZONE_MOVABLE].present_pages, 0x2000ul);
+	KT_EXPECT_EQ(kt, zone_end_pfn(&n0->node_zones[ZONE_DMA]), 0x46000ul);
+	KT_EXPECT_EQ(kt, n1->node_zones[ZONE_MOVABLE].zone_start_pfn, 0x4e000ul);
+	KT_EXPECT_EQ(kt, n1->node_zones[ZONE_MOVABLE].present_pages, 0x2000ul);
+	KT_EXPECT_EQ(kt, n1->node_zones[ZONE_DMA].zone_start_pfn, 0x48000ul);
+	KT_EXPECT_EQ(kt, zone_end_pfn(&n1->node_zones[ZONE_DMA]), 0x4e000ul);
+	KT_EXPECT_TRUE(kt, n0->node_zonelist.zones[0] == &n0->node_zones[ZONE_MOVABLE]);
+	KT_EXPECT_TRUE(kt, n0->node_zonelist.zones[1] == &n0->node_zones[ZONE_DMA]);
+	KT_EXPECT_TRUE(kt, n0->node_zonelist.zones[2] == &n1->node_zones[ZONE_MOVABLE]);
+	KT_EXPECT_EQ(kt, ms_page_alloc_check(&ms), 0);
+	machine_down();
+}
