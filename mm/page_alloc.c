@@ -406,9 +406,11 @@ static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 
 /* ---- per-CPU lists ----------------------------------------------------------------------- */
 
-/* Move up to @count blocks of @order to @list (Linux's rmqueue_bulk); returns how many. */
-static int rmqueue_bulk(struct zone *zone, unsigned int order, int count, struct list_head *list,
-			int mt, unsigned int alloc_flags)
+/* Move up to @count blocks of @order to @list (Linux's rmqueue_bulk); returns how many. Not
+ * inlined: the refill path would otherwise weigh on the pcp fast path's frame. */
+static __attribute__((noinline)) int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
+						  struct list_head *list, int mt,
+						  unsigned int alloc_flags)
 {
 	int i;
 
@@ -425,10 +427,11 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count, struct
 
 /*
  * Free @count pages from @pcp to the buddy lists, taking lists round-robin from the one after
- * @pindex and each list from its tail, the coldest (Linux's free_pcppages_bulk).
+ * @pindex and each list from its tail, the coldest (Linux's free_pcppages_bulk). Not inlined,
+ * as rmqueue_bulk.
  */
-static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
-			       unsigned int pindex)
+static __attribute__((noinline)) void
+free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, unsigned int pindex)
 {
 	struct mem_system *ms = zone_ms(zone);
 
@@ -524,8 +527,9 @@ static void free_unref_page(struct zone *zone, struct page *page, unsigned long 
 	page->index = (uint64_t)mt;
 	list_add(&page->lru, &pcp->lists[pindex]);
 	pcp->count += 1 << order;
-	if (pcp->count >= pcp->high)
+	if (pcp->count >= pcp->high) {
 		free_pcppages_bulk(zone, nr_pcp_free(pcp, pcp->high, pcp->batch), pcp, pindex);
+	}
 }
 
 void ms_drain_pages(struct mem_system *ms, unsigned int cpu)
@@ -558,18 +562,29 @@ unsigned long zone_pcp_pages(const struct zone *zone)
 
 /* ---- allocation -------------------------------------------------------------------------- */
 
+/* gfp_zone of each GFP_ZONEMASK combination (Linux's GFP_ZONE_TABLE and GFP_ZONE_BAD). */
+static const signed char gfp_zone_table[GFP_ZONEMASK + 1] = {
+	[0] = ZONE_NORMAL,
+	[___GFP_DMA] = ZONE_DMA,
+	[___GFP_HIGHMEM] = ZONE_NORMAL,
+	[___GFP_DMA32] = ZONE_DMA32,
+	[___GFP_MOVABLE] = ZONE_NORMAL,
+	[___GFP_MOVABLE | ___GFP_DMA] = -1,
+	[___GFP_MOVABLE | ___GFP_HIGHMEM] = ZONE_MOVABLE,
+	[___GFP_MOVABLE | ___GFP_DMA32] = -1,
+	[___GFP_DMA | ___GFP_HIGHMEM] = -1,
+	[___GFP_DMA | ___GFP_DMA32] = -1,
+	[___GFP_HIGHMEM | ___GFP_DMA32] = -1,
+	[___GFP_DMA | ___GFP_HIGHMEM | ___GFP_DMA32] = -1,
+	[___GFP_MOVABLE | ___GFP_DMA | ___GFP_HIGHMEM] = -1,
+	[___GFP_MOVABLE | ___GFP_DMA | ___GFP_DMA32] = -1,
+	[___GFP_MOVABLE | ___GFP_HIGHMEM | ___GFP_DMA32] = -1,
+	[GFP_ZONEMASK] = -1,
+};
+
 int gfp_zone(gfp_t flags)
 {
-	gfp_t z = flags & GFP_ZONEMASK;
-	bool dma = z & __GFP_DMA, dma32 = z & __GFP_DMA32, high = z & __GFP_HIGHMEM;
-
-	if (dma + dma32 + high > 1)
-		return -1;
-	if (dma)
-		return (z & __GFP_MOVABLE) ? -1 : ZONE_DMA;
-	if (dma32)
-		return (z & __GFP_MOVABLE) ? -1 : ZONE_DMA32;
-	return (high && (z & __GFP_MOVABLE)) ? ZONE_MOVABLE : ZONE_NORMAL;
+	return gfp_zone_table[flags & GFP_ZONEMASK];
 }
 
 /* Pages an allocation cannot count on: the block's own and, unless ALLOC_HARDER, the
@@ -611,6 +626,21 @@ bool zone_watermark_ok(const struct zone *z, unsigned int order, unsigned long m
 			return true;
 	}
 	return false;
+}
+
+/* zone_watermark_ok with an order-0 shortcut (Linux's zone_watermark_fast): free pages,
+ * less the highatomic reserve, above @mark and the lowmem reserve pass without the
+ * ALLOC_HIGH/ALLOC_HARDER reductions or the free-area walk. */
+static inline bool zone_watermark_fast(const struct zone *z, unsigned int order, unsigned long mark,
+				       int highest_zoneidx, unsigned int alloc_flags)
+{
+	if (!order) {
+		long free = (long)z->nr_free_pages - (long)z->nr_reserved_highatomic;
+
+		if (free > (long)mark + z->lowmem_reserve[highest_zoneidx])
+			return true;
+	}
+	return zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags);
 }
 
 /*
@@ -688,7 +718,7 @@ retry:
 			break;
 		unsigned long mark = wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK);
 
-		if (!zone_watermark_ok(zone, order, mark, highest, alloc_flags))
+		if (!zone_watermark_fast(zone, order, mark, highest, alloc_flags))
 			continue;
 		struct page *page = rmqueue(zone, order, mt, alloc_flags);
 
@@ -851,6 +881,17 @@ static const char *free_page_bad_reason(const struct page *page, unsigned int or
 	return NULL;
 }
 
+/* The state of a block head freed as order @order with its last reference: every field
+ * free_page_bad_reason checks, in one test (Linux's page_expected_state). */
+static bool free_page_expected(const struct page *page, unsigned int order)
+{
+	unsigned long mask = BIT(PG_buddy) | PAGE_FLAGS_CHECK_AT_FREE | PAGE_ORDER_MASK;
+
+	return order < MAX_ORDER &&
+	       (page->flags & mask) == FIELD_PREP(PAGE_ORDER_MASK, order + 1) &&
+	       page->_refcount == 1 && page->_mapcount == -1 && !page->mapping;
+}
+
 void ms_free_pages(struct mem_system *ms, struct page *page, unsigned int order)
 {
 	if (!ms_page_valid(ms, page)) {
@@ -860,16 +901,17 @@ void ms_free_pages(struct mem_system *ms, struct page *page, unsigned int order)
 		       order);
 		return;
 	}
-	const char *reason =
-	    order >= MAX_ORDER ? "order beyond MAX_ORDER" : free_page_bad_reason(page, order);
-
-	if (reason) {
-		bad_page(ms, page, order, reason);
+	if (unlikely(!free_page_expected(page, order))) {
+		bad_page(ms, page, order,
+			 order >= MAX_ORDER ? "order beyond MAX_ORDER"
+					    : free_page_bad_reason(page, order));
 		return;
 	}
-	unsigned long pfn = ms_page_to_pfn(ms, page);
+	const struct mem_section *sec = &ms->sections[page_to_section(page)];
+	unsigned long idx = (unsigned long)(page - sec->mem_map);
+	unsigned long pfn = (page_to_section(page) << PFN_SECTION_SHIFT) + idx;
 	struct zone *zone = ms_page_zone(ms, page);
-	int mt = get_pfnblock_migratetype(ms, pfn);
+	int mt = sec->pageblock_flags[idx >> pageblock_order];
 
 	page->_refcount = 0;
 	page->flags &= ~PAGE_ORDER_MASK;

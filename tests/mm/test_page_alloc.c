@@ -28,10 +28,11 @@ static struct mem_system ms;
 static struct hw_machine machine;
 static struct memblock mb;
 
-/* A machine with RAM banks bank[2i] + [0, bank[2i+1]), memblock-described, the allocator up. */
-static bool up(const paddr_t *bank, unsigned int n, unsigned int cpus)
+/* A machine with RAM banks bank[2i] + [0, bank[2i+1]), memblock-described, the allocator up
+ * with @p (its nr_cpus set). */
+static bool up_with(const paddr_t *bank, unsigned int n, const struct mm_init_params *p)
 {
-	if (hw_machine_init(&machine, cpus, &TLB_CONFIG_DEFAULT, &MMU_FEATURES_DEFAULT))
+	if (hw_machine_init(&machine, p->nr_cpus, &TLB_CONFIG_DEFAULT, &MMU_FEATURES_DEFAULT))
 		return false;
 	memblock_init(&mb);
 	for (unsigned int i = 0; i < n; i++) {
@@ -41,12 +42,17 @@ static bool up(const paddr_t *bank, unsigned int n, unsigned int cpus)
 	}
 	host_attach(&machine);
 	host_set_cpu(0);
-	if (mm_core_init(&ms, &mb, &(struct mm_init_params){ .nr_cpus = cpus }) == 0)
+	if (mm_core_init(&ms, &mb, p) == 0)
 		return true;
 	host_attach(NULL);
 fail:
 	hw_machine_destroy(&machine);
 	return false;
+}
+
+static bool up(const paddr_t *bank, unsigned int n, unsigned int cpus)
+{
+	return up_with(bank, n, &(struct mm_init_params){ .nr_cpus = cpus });
 }
 
 static void down(void)
@@ -497,7 +503,8 @@ static void random_run(struct ktest *kt, unsigned long ops, unsigned long check_
 	}
 	ms_drain_all_pages(&ms);
 	KT_ASSERT_EQ(kt, ms_page_alloc_check(&ms), 0);
-	KT_EXPECT_EQ(kt, zone_of(ZONE_DMA)->nr_free_pages, zone_of(ZONE_DMA)->managed_pages);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		KT_EXPECT_EQ(kt, zone_of(z)->nr_free_pages, zone_of(z)->managed_pages);
 	KT_EXPECT_EQ(kt, ms.nr_bad_pages, 0ul);
 }
 
@@ -573,5 +580,113 @@ KTEST(page_alloc, views_exact_text)
 	KT_EXPECT_NOT_NULL(kt, strstr(out, "\nNumber of blocks type     Unmovable      Movable "
 					   " Reclaimable   HighAtomic      Isolate \n"
 					   "Node 0, zone      DMA            0            4 "));
+	down();
+}
+
+/* The zone of every page of an allocated block, or -1 when they differ. */
+static int block_zone(struct page *p, unsigned int order)
+{
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		if (page_zonenum(p + i) != page_zonenum(p))
+			return -1;
+	}
+	return (int)page_zonenum(p);
+}
+
+/* 32 MiB, the top 8 MiB Movable (the 386-page map sits in it: 1662 managed); 2 CPUs. */
+static bool up_movable(void)
+{
+	const paddr_t bank[] = { SZ_1G, 32 * SZ_1M };
+
+	return up_with(bank, 1, &(struct mm_init_params){ .nr_cpus = 2, .movablecore = 8 * SZ_1M });
+}
+
+KTEST(page_alloc, zone_movable_only_for_movable_gfp)
+{
+	static const gfp_t kernel_gfps[] = { GFP_KERNEL, GFP_KERNEL | __GFP_MOVABLE, GFP_HIGHUSER };
+	static struct block live[8192];
+	unsigned long n = 0, in_movable = 0;
+	struct zone *dma, *mov;
+	struct page *pg;
+
+	KT_ASSERT_TRUE(kt, up_movable());
+	dma = zone_of(ZONE_DMA);
+	mov = zone_of(ZONE_MOVABLE);
+	KT_EXPECT_EQ(kt, zone_end_pfn(dma), 0x41800ul);
+	KT_EXPECT_EQ(kt, mov->zone_start_pfn, 0x41800ul);
+	KT_EXPECT_EQ(kt, mov->managed_pages, 1662ul);
+	/* GFP_HIGHUSER_MOVABLE prefers Movable, at pcp and buddy orders. */
+	for (unsigned int o = 0; o < 6; o += 5) {
+		pg = ms_alloc_pages(&ms, GFP_HIGHUSER_MOVABLE, o);
+		KT_ASSERT_NOT_NULL(kt, pg);
+		KT_EXPECT_EQ(kt, block_zone(pg, o), ZONE_MOVABLE);
+		ms_free_pages(&ms, pg, o);
+	}
+	/* Exhaust memory for what gfp_zone sends to Normal (no __GFP_HIGHMEM with
+	 * __GFP_MOVABLE): all of it from DMA, Movable keeps every page. */
+	ms_drain_all_pages(&ms);
+	for (;;) {
+		unsigned int order = n % 4 ? 0 : 2;
+
+		KT_ASSERT_LT(kt, n, ARRAY_SIZE(live));
+		pg = ms_alloc_pages(&ms, kernel_gfps[n % 3] | __GFP_NOWARN, order);
+		if (!pg)
+			break;
+		KT_EXPECT_EQ(kt, block_zone(pg, order), ZONE_DMA);
+		live[n++] = (struct block){ pg, 0, order };
+	}
+	KT_EXPECT_EQ(kt, mov->nr_free_pages, mov->managed_pages);
+	KT_EXPECT_EQ(kt, zone_pcp_pages(mov), 0ul);
+	/* GFP_HIGHUSER_MOVABLE still gets Movable's pages, down to its watermarks. */
+	while (n < ARRAY_SIZE(live) &&
+	       (pg = ms_alloc_pages(&ms, GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0))) {
+		in_movable += block_zone(pg, 0) == ZONE_MOVABLE;
+		live[n++] = (struct block){ pg, 0, 0 };
+	}
+	KT_EXPECT_GE(kt, in_movable, mov->managed_pages - 2 * low_wmark_pages(mov));
+	KT_EXPECT_LE(kt, mov->nr_free_pages + zone_pcp_pages(mov), low_wmark_pages(mov));
+	KT_EXPECT_EQ(kt, ms_page_alloc_check(&ms), 0);
+	while (n--)
+		ms_free_pages(&ms, live[n].page, live[n].order);
+	ms_drain_all_pages(&ms);
+	KT_EXPECT_EQ(kt, mov->nr_free_pages, mov->managed_pages);
+	KT_EXPECT_EQ(kt, ms_page_alloc_check(&ms), 0);
+	down();
+}
+
+KTEST(page_alloc, zone_movable_random_run_checked)
+{
+	KT_ASSERT_TRUE(kt, up_movable());
+#ifdef KMM_ASAN
+	random_run(kt, 5000, 1);
+#else
+	random_run(kt, 30000, 1);
+#endif
+	down();
+}
+
+KTEST(page_alloc, zone_movable_in_views)
+{
+	static char out[16384];
+	struct capture c;
+
+	KT_ASSERT_TRUE(kt, up_movable());
+	cap_start(&c);
+	show_zoneinfo(&ms);
+	show_buddyinfo(&ms);
+	cap_stop(&c, out, sizeof(out));
+	/* DMA: 6144 pages; Movable: 2048, 1662 managed; DMA's protection against Movable
+	 * allocations is 1662 / 256 = 6. */
+	KT_EXPECT_NOT_NULL(kt, strstr(out, "        spanned  6144\n        present  6144\n"
+					   "        managed  6144\n        cma      0\n"
+					   "        protection: (0, 0, 0, 6)\n  pagesets\n"));
+	KT_EXPECT_NOT_NULL(kt, strstr(out, "Node 0, zone  Movable\n  pages free     1662\n"));
+	KT_EXPECT_NOT_NULL(kt, strstr(out, "        spanned  2048\n        present  2048\n"
+					   "        managed  1662\n        cma      0\n"
+					   "        protection: (0, 0, 0, 0)\n  pagesets\n"));
+	KT_EXPECT_NOT_NULL(kt, strstr(out, "  start_pfn:           268288\n"));
+	KT_EXPECT_NOT_NULL(kt,
+			   strstr(out, "Node 0, zone  Movable      0      1      1      1      1"
+				       "      1      1      0      0      1      1 \n"));
 	down();
 }
