@@ -398,3 +398,177 @@ unsigned long early_pages(const struct xlat_geometry *g, vaddr_t vstart, vaddr_t
 		pages += early_entries(vstart, vend, swapper_table_shift(g), add);
 	return pages;
 }
+
+/*
+ * pgtable_unmap: a counting pass (the tables the block splits need, and the checks) and a
+ * writing pass, as pgtable_map. The pool of taken tables is a map_walk's.
+ */
+struct unmap_walk {
+	struct map_walk tables; /* pt, write, need and pool */
+	struct pgtable_unmapped *out;
+};
+
+/* Counting: the tables splitting a block at @level for [va, last], which it covers in part, takes:
+ * one below it, and those of the next level's blocks at the range's ends covered in part. */
+static unsigned long split_count(const struct xlat_geometry *g, unsigned int level, vaddr_t va,
+				 vaddr_t last)
+{
+	unsigned int next = level + 1;
+	uint64_t mask = xlat_entry_size(g, next) - 1;
+	unsigned long n = 1;
+
+	if (next == 3)
+		return n;
+	if ((va & mask) || last < (va | mask))
+		n += split_count(g, next, va, (va | mask) < last ? (va | mask) : last);
+	if ((last & ~mask) != (va & ~mask) && (last & mask) != mask)
+		n += split_count(g, next, last & ~mask, last);
+	return n;
+}
+
+/*
+ * Split the block @desc at @level in @slot, which translates @va, into a table from the pool:
+ * fill it with next-level entries of the same output and attributes, then break-before-make.
+ */
+static uint64_t *split_block(struct unmap_walk *w, unsigned int level, uint64_t *slot,
+			     uint64_t desc, vaddr_t va)
+{
+	static const struct table_attrs none;
+	struct pgtable *pt = w->tables.pt;
+	const struct xlat_geometry *g = &pt->geom;
+	uint64_t size = xlat_entry_size(g, level + 1), n = xlat_granule_size(g) / 8;
+	paddr_t oa = desc_oa(g, level, desc), t = w->tables.pool;
+	uint64_t *v = arch_phys_to_virt(t);
+	struct pte_attrs a;
+
+	pte_attrs_decode(desc, &a);
+	a.contig = false;
+	w->tables.pool = v[0];
+	for (uint64_t i = 0; i < n; i++)
+		v[i] = level + 1 == 3 ? desc_make_page(g, oa + i * size, &a)
+				      : desc_make_block(g, level + 1, oa + i * size, &a);
+	write_desc(slot, 0);
+	arch_flush_tlb_kernel_pgtable(va);
+	write_desc(slot, desc_make_table(g, t, &none));
+	pt->table_pages++;
+	pt->level_tables[level + 1]++;
+	pt->table_bytes += xlat_granule_size(g);
+	w->out->splits++;
+	return v;
+}
+
+/* Record the cleared leaf for [va, last]. */
+static void note_leaf(struct pgtable_unmapped *out, vaddr_t va, vaddr_t last)
+{
+	if (out->start == out->end || va < out->start)
+		out->start = va;
+	if (out->start == out->end || last + 1 > out->end)
+		out->end = last + 1;
+	out->leaves++;
+}
+
+/*
+ * If @table, at @level + 1 below @slot and translating @va, has no valid entry left: unlink it,
+ * drop the walks cached through it and give it back (when the allocator takes tables back).
+ */
+static void free_if_empty(struct unmap_walk *w, unsigned int level, uint64_t *slot, uint64_t *table,
+			  vaddr_t va)
+{
+	struct pgtable *pt = w->tables.pt;
+	uint64_t bytes = xlat_granule_size(&pt->geom);
+
+	if (!pt->alloc->free_table)
+		return;
+	for (uint64_t i = 0; i < bytes / 8; i++)
+		if (read_desc(&table[i]) & 1)
+			return;
+	write_desc(slot, 0);
+	arch_flush_tlb_kernel_pgtable(va);
+	pt->alloc->free_table(pt->alloc->ctx, arch_virt_to_phys(table), bytes);
+	pt->table_pages--;
+	pt->level_tables[level + 1]--;
+	pt->table_bytes -= bytes;
+	w->out->tables_freed++;
+}
+
+static int unmap_table(struct unmap_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
+		       vaddr_t last);
+
+/* Unmap [va, last], within the entry @slot at @level (or count and check, in the first pass). */
+static int unmap_entry(struct unmap_walk *w, unsigned int level, uint64_t *slot, vaddr_t va,
+		       vaddr_t last)
+{
+	const struct xlat_geometry *g = &w->tables.pt->geom;
+	uint64_t desc = read_desc(slot), size = xlat_entry_size(g, level);
+	uint64_t *next;
+	int err;
+
+	switch (desc_kind(g, level, desc)) {
+	case DESC_INVALID:
+	case DESC_RESERVED: /* faults as an invalid entry does: nothing is mapped */
+		return 0;
+	case DESC_TABLE:
+		next = arch_phys_to_virt(desc_oa(g, level, desc));
+		if (!next)
+			return -EFAULT;
+		err = unmap_table(w, level + 1, next, va, last);
+		if (!err && w->tables.write)
+			free_if_empty(w, level, slot, next, va);
+		return err;
+	default:
+		break;
+	}
+	if (IS_ALIGNED(va, size) && last - va == size - 1) {
+		if (w->tables.write) {
+			write_desc(slot, 0);
+			note_leaf(w->out, va, last);
+		}
+		return 0;
+	}
+	if (!w->tables.write) {
+		w->tables.need += split_count(g, level, va, last);
+		return 0;
+	}
+	return unmap_table(w, level + 1, split_block(w, level, slot, desc, va), va, last);
+}
+
+/* Unmap [va, last] in @table at @level, entry by entry. */
+static int unmap_table(struct unmap_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
+		       vaddr_t last)
+{
+	const struct xlat_geometry *g = &w->tables.pt->geom;
+	uint64_t mask = xlat_entry_size(g, level) - 1;
+
+	for (;;) {
+		vaddr_t end = (va | mask) < last ? (va | mask) : last;
+		int err = unmap_entry(w, level, &table[xlat_index(g, level, va)], va, end);
+
+		if (err || end == last)
+			return err;
+		va = end + 1;
+	}
+}
+
+int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out)
+{
+	struct unmap_walk w = { .tables = { .pt = pt }, .out = out };
+	uint64_t *root = arch_phys_to_virt(pt->root);
+	uint64_t page = xlat_granule_size(&pt->geom);
+	int err;
+
+	*out = (struct pgtable_unmapped){ 0 };
+	if (!size || !IS_ALIGNED(va | size, page) || va + (size - 1) < va ||
+	    !va_in_one_half(&pt->geom, va, va + (size - 1)))
+		return -EINVAL;
+	if (!root)
+		return -EFAULT;
+	err = unmap_table(&w, pt->geom.start_level, root, va, va + (size - 1));
+	if (!err)
+		err = take_tables(&w.tables);
+	if (err)
+		return err;
+	w.tables.write = true;
+	err = unmap_table(&w, pt->geom.start_level, root, va, va + (size - 1));
+	BUG_ON(err || w.tables.pool); /* the counting pass checked and counted everything */
+	return 0;
+}

@@ -29,4 +29,34 @@ unsigned int arch_cpu_id(void);
 /* Stop the machine after a fatal kernel error (BUG): never returns. */
 __attribute__((noreturn)) void arch_halt(void);
 
+/*
+ * Barriers, named as Linux's dsb(ishst), dsb(ish) and isb() (ARM ARM (DDI 0487) B2.3.12 "Memory
+ * barriers", D8.14 "TLB maintenance requirements"): DSB ISHST makes earlier descriptor writes
+ * visible to table walks of every CPU in the Inner Shareable domain before later TLB
+ * maintenance; DSB ISH waits until that maintenance has completed everywhere; ISB makes the CPU
+ * fetch later instructions through the new translations.
+ */
+void arch_dsb_ishst(void);
+void arch_dsb_ish(void);
+void arch_isb(void);
+
+/*
+ * TLB maintenance for kernel (global) translations on every CPU of the Inner Shareable domain,
+ * as Linux 6.1's arch/arm64/include/asm/tlbflush.h:
+ *
+ * arch_flush_tlb_all: DSB ISHST; TLBI VMALLE1IS; DSB ISH; ISB (flush_tlb_all).
+ * arch_flush_tlb_kernel_range: the leaf entries of every page of [@start, @end): DSB ISHST;
+ *   TLBI VAALE1IS per 4K page; DSB ISH; ISB (flush_tlb_kernel_range); beyond
+ *   ARCH_MAX_TLBI_OPS pages, arch_flush_tlb_all instead. VAALE1IS ("last level", all ASIDs)
+ *   need not drop cached table entries (walk caches; ARM ARM D8.14.5 "TLB maintenance
+ *   instructions"): use it only when the tables themselves are unchanged.
+ * arch_flush_tlb_kernel_pgtable: every cached entry of any level that translates @va: DSB
+ *   ISHST; TLBI VAAE1IS; DSB ISH; ISB (__flush_tlb_kernel_pgtable), for a table descriptor
+ *   removed (before its table is freed) or a block broken up (break-before-make).
+ */
+#define ARCH_MAX_TLBI_OPS 512 /* Linux's MAX_TLBI_OPS: PTRS_PER_PTE of 4K pages */
+void arch_flush_tlb_all(void);
+void arch_flush_tlb_kernel_range(vaddr_t start, vaddr_t end);
+void arch_flush_tlb_kernel_pgtable(vaddr_t va);
+
 #endif /* KMM_ARCH_H */

@@ -73,6 +73,37 @@ int pgtable_init(struct pgtable *pt, const struct xlat_geometry *g, struct pgtab
 int pgtable_map(struct pgtable *pt, vaddr_t va, paddr_t pa, uint64_t size,
 		const struct pte_attrs *attrs, uint64_t max_block);
 
+/* What pgtable_unmap did. */
+struct pgtable_unmapped {
+	vaddr_t start, end;	    /* the VAs whose leaves were cleared (start == end: none) */
+	unsigned long leaves;	    /* block and page descriptors cleared */
+	unsigned long splits;	    /* blocks broken up into tables of smaller entries */
+	unsigned long tables_freed; /* tables that became empty and went back to the allocator */
+};
+
+/*
+ * Unmap [@va, @va + @size): clear every block and page descriptor in the range. A block only
+ * partly in the range is first split into a table of next-level entries (blocks, or pages at
+ * level 3) with its attributes (the contiguous hint dropped), recursively down to the range's
+ * ends, with break-before-make (ARM ARM D8.14.1 "Using break-before-make when updating
+ * translation table entries"): the block entry is invalidated, its TLB entries dropped
+ * (arch_flush_tlb_kernel_pgtable), then the filled table installed. A table other than the root
+ * left with no valid entry is unlinked, the cached walks through it dropped
+ * (arch_flush_tlb_kernel_pgtable) and, when the allocator has free_table, freed; without one it
+ * stays linked. Unmapped parts of the range are skipped.
+ *
+ * The cleared leaves stay in the TLBs: the caller invalidates [@out->start, @out->end)
+ * (arch_flush_tlb_kernel_range) before the VAs are mapped again or their memory reused for
+ * anything a stale translation must not reach.
+ *
+ * Two phases as pgtable_map: the tables the splits need are counted and taken first, so on any
+ * error nothing changed. @va is a full VA as for pgtable_map. Returns 0 (filling @out), or
+ * -EINVAL: @va or @size not page aligned, @size 0, the range leaving its half of the VA space;
+ * -EFAULT: a table descriptor points outside the direct view of memory;
+ * -ENOMEM: the allocator ran out of tables for the splits.
+ */
+int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out);
+
 /*
  * Look @va up in @pt in software (what a walk would find, without faults for permissions).
  * On success fills whichever of @pa (the output address of @va itself), @level (of the leaf) and

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hosted TLB maintenance and barriers of the arch interface: the TLBIs run on the attached
+ * machine's current CPU (arch_cpu_id), in their Inner Shareable forms, which hw/cpu.c broadcasts
+ * to every simulated CPU's TLB as the hardware does (ARM ARM (DDI 0487) D8.14 "TLB maintenance
+ * requirements"). The sequences are those of Linux 6.1's asm/tlbflush.h.
+ */
+#include "host.h"
+
+#include <kmm/arch.h>
+
+/*
+ * The barriers are no-ops hosted: the simulated CPUs take turns on one host thread, a
+ * descriptor store is in emulated RAM before the next walk reads it, and a TLBI has completed
+ * on every simulated TLB when hw_cpu_tlbi returns; there is nothing to order or wait for.
+ */
+void arch_dsb_ishst(void)
+{
+}
+
+void arch_dsb_ish(void)
+{
+}
+
+void arch_isb(void)
+{
+}
+
+/* The CPU executing the kernel code now, or NULL with no machine attached (no TLBs then). */
+static struct hw_cpu *this_cpu(void)
+{
+	struct hw_machine *m = host_machine();
+	unsigned int id = arch_cpu_id();
+
+	return m && id < m->ncpus ? &m->cpus[id] : NULL;
+}
+
+/* One TLBI between the DSB ISHST that publishes the table writes and the DSB ISH; ISB. */
+static void tlbi_sync(enum tlbi_op op, uint64_t xt)
+{
+	struct hw_cpu *cpu = this_cpu();
+
+	arch_dsb_ishst();
+	if (cpu)
+		hw_cpu_tlbi(cpu, op, xt);
+	arch_dsb_ish();
+	arch_isb();
+}
+
+void arch_flush_tlb_all(void)
+{
+	tlbi_sync(TLBI_VMALLE1IS, 0);
+}
+
+void arch_flush_tlb_kernel_range(vaddr_t start, vaddr_t end)
+{
+	struct hw_cpu *cpu = this_cpu();
+
+	start &= ~(vaddr_t)4095;
+	if (end <= start)
+		return;
+	if (end - start > ARCH_MAX_TLBI_OPS * 4096ULL) {
+		arch_flush_tlb_all();
+		return;
+	}
+	arch_dsb_ishst();
+	for (vaddr_t va = start; cpu && va < end; va += 4096)
+		hw_cpu_tlbi(cpu, TLBI_VAALE1IS, tlbi_operand(va, 0));
+	arch_dsb_ish();
+	arch_isb();
+}
+
+void arch_flush_tlb_kernel_pgtable(vaddr_t va)
+{
+	tlbi_sync(TLBI_VAAE1IS, tlbi_operand(va, 0));
+}
