@@ -25,6 +25,7 @@
 #include <kmm/mm_types.h>
 #include <kmm/printk.h>
 #include <kmm/setup.h>
+#include <kmm/vmalloc.h>
 
 #define SZ_2M (2ULL << 20)
 #define SZ_1G (1ULL << 30)
@@ -407,6 +408,17 @@ static int hand_over(struct boot_mm *bm, const struct boot_params *bp)
 
 	if (e)
 		return e;
+	if (bp->vmalloc && bp->style == BOOT_STYLE_LINUX) {
+		/* Linux's vmalloc_init, with the image registered as vm_area_add_early does. */
+		e = vmalloc_init(bp->vmalloc, &bm->swapper, bm->layout.vmalloc_start,
+				 bm->layout.vmalloc_end, bp->ms);
+		if (!e)
+			e = vmalloc_add_early(bp->vmalloc, bm->layout.kimage_vaddr,
+					      bm->layout.kimage_end - bm->layout.kimage_vaddr,
+					      VM_MAP, NULL);
+		if (e)
+			return e;
+	}
 	for (int n = 0; n < bp->ms->nr_online_nodes; n++)
 		for (int z = 0; z < MAX_NR_ZONES; z++)
 			bm->available += (uint64_t)bp->ms->node_data[n].node_zones[z].nr_free_pages

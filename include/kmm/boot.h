@@ -30,6 +30,7 @@ enum boot_style {
 };
 
 struct mem_system;
+struct vmalloc_ctx;
 
 /* What the platform (a board, or the simulator) hands the kernel. */
 struct boot_params {
@@ -53,6 +54,9 @@ struct boot_params {
 	 * memblock. */
 	struct mem_system *ms;
 	unsigned int nr_cpus;
+	/* With ms, on the Linux-style map: the vmalloc area to set up over swapper_pg_dir, or
+	 * NULL. */
+	struct vmalloc_ctx *vmalloc;
 };
 
 /* MAIR_EL1 attribute indices the boot tables use, Linux's (arch/arm64/include/asm/memory.h). */

@@ -10,6 +10,7 @@
 
 #include <kmm/errno.h>
 #include <kmm/mm.h>
+#include <kmm/vmalloc.h>
 #include <libfdt.h>
 
 #include <stdlib.h>
@@ -189,6 +190,7 @@ int sim_boot(struct sim_boot *sb, const struct sim_boot_opts *o, FILE *log, FILE
 		 * memblock for now. */
 		.ms = o->granule == PAGE_SIZE ? &mm_default_system : NULL,
 		.nr_cpus = 1,
+		.vmalloc = o->granule == PAGE_SIZE ? &vmalloc_default : NULL,
 	};
 	sim_image_sizes(&bp->image);
 	bp->image.phys = b->image_phys;

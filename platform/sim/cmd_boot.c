@@ -15,6 +15,7 @@
 #include <kmm/errno.h>
 #include <kmm/gfp.h>
 #include <kmm/mm.h>
+#include <kmm/vmalloc.h>
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ static const char usage[] =
     "  --va-bits N   kernel VA size (default 48)\n"
     "  --kasan       lay out a KASAN shadow region\n"
     "  --show VIEWS  after boot, print these /proc views in Linux's formats, comma-separated:\n"
-    "                buddyinfo, pagetypeinfo, zoneinfo, meminfo (4K granule: the page\n"
+    "                buddyinfo, pagetypeinfo, zoneinfo, meminfo, vmallocinfo (4K granule: the "
+    "page\n"
     "                allocator works in 4K pages)\n"
     "  --json        one JSON object: board, granule, va_bits, memory, reserved, layout,\n"
     "                page_tables, registers, memory_line, checks, log (and \"show\", the\n"
@@ -86,7 +88,7 @@ struct check {
 	bool ok;
 };
 
-#define CHECKS_MAX 8
+#define CHECKS_MAX 10
 
 static struct check chk(const char *what, vaddr_t va, enum mmu_access acc, paddr_t pa,
 			enum mmu_fault fault)
@@ -125,6 +127,14 @@ static unsigned int plan_checks(const struct sim_boot *sb, struct check *c)
 	    chk("identity map of _text", bp->image.phys, MMU_EXEC, bp->image.phys, MMU_FAULT_NONE);
 	c[n++] = chk("MMIO, identity map", mmio->base + mmio->size / 2, MMU_WRITE,
 		     mmio->base + mmio->size / 2, MMU_FAULT_NONE);
+	if (bp->vmalloc) {
+		/* A vmalloc'd page, through the MMU: the page the area holds. */
+		vaddr_t v = (vaddr_t)vmalloc(2 * PAGE_SIZE);
+		struct page *pg = v ? vmalloc_to_page((void *)(v + PAGE_SIZE)) : NULL;
+		if (pg)
+			c[n++] = chk("vmalloc'd page", v + PAGE_SIZE + 8, MMU_WRITE,
+				     PFN_PHYS(page_to_pfn(pg)) + 8, MMU_FAULT_NONE);
+	}
 	c[n++] = chk("vmalloc (nothing yet)", bm->layout.vmalloc_end - 0x100000, MMU_READ, 0,
 		     MMU_FAULT_TRANSLATION);
 	return n;
@@ -265,6 +275,12 @@ static void print_json(FILE *out, const struct sim_boot *sb, const char *log, co
 	json_object_end(&j);
 }
 
+static void show_vmalloc(const struct mem_system *ms)
+{
+	(void)ms;
+	show_vmallocinfo();
+}
+
 static const struct {
 	const char *name;
 	unsigned int bit;
@@ -274,6 +290,7 @@ static const struct {
 	{ "pagetypeinfo", SIM_SHOW_PAGETYPEINFO, show_pagetypeinfo },
 	{ "zoneinfo", SIM_SHOW_ZONEINFO, show_zoneinfo },
 	{ "meminfo", SIM_SHOW_MEMINFO, show_meminfo },
+	{ "vmallocinfo", SIM_SHOW_VMALLOCINFO, show_vmalloc },
 };
 
 /* "buddyinfo,zoneinfo" into SIM_SHOW_* bits; false (reported) for an unknown name. */
