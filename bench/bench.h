@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kmm-bench's harness. A benchmark is a name ("buddy.pair.order0") and an optional parameter
- * ("ram": 1073741824); each implementation of it ("kmm", the "freelist" lower bound, later the
- * malloc peers) is one struct bench_def, registered with BENCH(id) in the "kmm_benches" linker
+ * ("ram": 1073741824); each implementation of it ("kmm", the "freelist" lower bound, the malloc
+ * peers of peers.h) is one struct bench_def, registered with BENCH(id) in the "kmm_benches" linker
  * section, so adding a file adds benchmarks:
  *
  *   BENCH(pair_1g_kmm) = { .name = "buddy.pair.order0", .impl = "kmm", .param_key = "ram",
@@ -24,7 +24,9 @@ struct bench_def {
 	const char *impl;      /* "kmm", "freelist", "glibc", ... */
 	const char *param_key; /* the extra JSON key, or NULL for none */
 	uint64_t param;	       /* its value, handed to setup */
-	/* Build the state for @param in *@state: 0, or a negative errno (the group is skipped). */
+	/* Build the state for @param in *@state: 0; BENCH_SKIP when this impl cannot run here (it
+	 * says why on stderr; the group goes on without it); or a negative errno (the group is
+	 * skipped). */
 	int (*setup)(void **state, uint64_t param);
 	/* Do @iters iterations on @state; return how many ops they were (time / ops = ns_per_op).
 	 */
@@ -32,6 +34,8 @@ struct bench_def {
 	/* Free everything setup built. */
 	void (*teardown)(void *state);
 };
+
+#define BENCH_SKIP 1 /* setup's answer when its impl cannot run here */
 
 #define BENCH(id)                                                                                  \
 	static const struct bench_def bench_def_##id                                               \

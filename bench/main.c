@@ -155,21 +155,27 @@ static const struct bench_def **sorted_defs(size_t *n)
 	return v;
 }
 
-/* Set up every impl of @m; on a failure, report it, tear down the rest and return false. */
-static bool setup_group(struct measure *m, int n)
+/* Set up every impl of @m, leaving out those that skip (BENCH_SKIP); returns how many are left,
+ * moved to the front of @m. On a failure, report it, tear down the rest and return -1. */
+static int setup_group(struct measure *m, int n)
 {
+	int kept = 0;
+
 	for (int i = 0; i < n; i++) {
 		int err = m[i].def->setup(&m[i].state, m[i].def->param);
 
+		if (err == BENCH_SKIP)
+			continue;
 		if (err) {
 			fprintf(stderr, "kmm-bench: %s (%s): setup failed: %s\n", m[i].def->name,
 				m[i].def->impl, strerror(-err));
-			while (i--)
-				m[i].def->teardown(m[i].state);
-			return false;
+			while (kept--)
+				m[kept].def->teardown(m[kept].state);
+			return -1;
 		}
+		m[kept++] = m[i];
 	}
-	return true;
+	return kept;
 }
 
 /* Measure the @n impls of one group, @runs runs each interleaved, the times kept in @ns (room
@@ -185,7 +191,8 @@ static bool run_group(const struct bench_def *const *defs, int n, int runs, doub
 	}
 	for (int i = 0; i < n; i++)
 		m[i] = (struct measure){ .def = defs[i], .ns_per_op = ns + (size_t)i * RUNS_MAX };
-	if (!setup_group(m, n))
+	n = setup_group(m, n);
+	if (n < 0)
 		return false;
 	for (int i = 0; i < n; i++)
 		calibrate(&m[i]);
