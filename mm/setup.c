@@ -25,6 +25,7 @@
 #include <kmm/mm_types.h>
 #include <kmm/printk.h>
 #include <kmm/setup.h>
+#include <kmm/slab.h>
 #include <kmm/vmalloc.h>
 
 #define SZ_2M (2ULL << 20)
@@ -408,6 +409,12 @@ static int hand_over(struct boot_mm *bm, const struct boot_params *bp)
 
 	if (e)
 		return e;
+	/* Linux's kmem_cache_init: the kmalloc caches, right after the page allocator. */
+	if (bp->slab) {
+		e = slab_system_init(bp->slab, bp->ms);
+		if (e)
+			return e;
+	}
 	if (bp->vmalloc && bp->style == BOOT_STYLE_LINUX) {
 		/* Linux's vmalloc_init, with the image registered as vm_area_add_early does. */
 		e = vmalloc_init(bp->vmalloc, &bm->swapper, bm->layout.vmalloc_start,

@@ -31,6 +31,7 @@ enum boot_style {
 
 struct mem_system;
 struct vmalloc_ctx;
+struct slab_system;
 
 /* What the platform (a board, or the simulator) hands the kernel. */
 struct boot_params {
@@ -57,6 +58,8 @@ struct boot_params {
 	/* With ms, on the Linux-style map: the vmalloc area to set up over swapper_pg_dir, or
 	 * NULL. */
 	struct vmalloc_ctx *vmalloc;
+	/* With ms: the slab system to set up with its kmalloc caches, or NULL. */
+	struct slab_system *slab;
 };
 
 /* MAIR_EL1 attribute indices the boot tables use, Linux's (arch/arm64/include/asm/memory.h). */

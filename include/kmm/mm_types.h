@@ -26,7 +26,7 @@ struct page {
 	void *mapping;
 	union {
 		uint64_t index;         /* offset in the mapping, in pages */
-		unsigned long private;  /* the buddy order of a free block; slab counters */
+		unsigned long private;  /* the buddy order of a free block; a slab page's list link */
 	};
 	int _refcount;
 	int _mapcount; /* page-table mappings, minus one (-1: not mapped) */

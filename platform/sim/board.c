@@ -10,6 +10,7 @@
 
 #include <kmm/errno.h>
 #include <kmm/mm.h>
+#include <kmm/slab.h>
 #include <kmm/vmalloc.h>
 #include <libfdt.h>
 
@@ -191,6 +192,7 @@ int sim_boot(struct sim_boot *sb, const struct sim_boot_opts *o, FILE *log, FILE
 		.ms = o->granule == PAGE_SIZE ? &mm_default_system : NULL,
 		.nr_cpus = 1,
 		.vmalloc = o->granule == PAGE_SIZE ? &vmalloc_default : NULL,
+		.slab = o->granule == PAGE_SIZE ? &slab_default_system : NULL,
 	};
 	sim_image_sizes(&bp->image);
 	bp->image.phys = b->image_phys;

@@ -61,6 +61,7 @@ struct sim_boot_opts {
 #define SIM_SHOW_ZONEINFO 4u
 #define SIM_SHOW_MEMINFO 8u
 #define SIM_SHOW_VMALLOCINFO 16u
+#define SIM_SHOW_SLABINFO 32u
 
 /*
  * Build the machine of @o, load the DTB and boot the kernel's memory management, its log

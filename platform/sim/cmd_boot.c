@@ -12,9 +12,11 @@
 #include "arch/host/host.h"
 
 #include <aarch64/sysreg.h>
+#include <kmm/arch.h>
 #include <kmm/errno.h>
 #include <kmm/gfp.h>
 #include <kmm/mm.h>
+#include <kmm/slab.h>
 #include <kmm/vmalloc.h>
 
 #include <getopt.h>
@@ -41,9 +43,8 @@ static const char usage[] =
     "  --va-bits N   kernel VA size (default 48)\n"
     "  --kasan       lay out a KASAN shadow region\n"
     "  --show VIEWS  after boot, print these /proc views in Linux's formats, comma-separated:\n"
-    "                buddyinfo, pagetypeinfo, zoneinfo, meminfo, vmallocinfo (4K granule: the "
-    "page\n"
-    "                allocator works in 4K pages)\n"
+    "                buddyinfo, pagetypeinfo, zoneinfo, meminfo, slabinfo, vmallocinfo\n"
+    "                (4K granule only: the page allocator works in 4K pages)\n"
     "  --json        one JSON object: board, granule, va_bits, memory, reserved, layout,\n"
     "                page_tables, registers, memory_line, checks, log (and \"show\", the\n"
     "                views' text, with --show)\n"
@@ -127,6 +128,15 @@ static unsigned int plan_checks(const struct sim_boot *sb, struct check *c)
 	    chk("identity map of _text", bp->image.phys, MMU_EXEC, bp->image.phys, MMU_FAULT_NONE);
 	c[n++] = chk("MMIO, identity map", mmio->base + mmio->size / 2, MMU_WRITE,
 		     mmio->base + mmio->size / 2, MMU_FAULT_NONE);
+	if (bp->slab) {
+		/* A kmalloc'd object, through the MMU at its linear-map address. */
+		void *obj = kmalloc(64, GFP_KERNEL);
+		paddr_t pa = obj ? arch_virt_to_phys(obj) : ARCH_PHYS_NONE;
+		if (pa != ARCH_PHYS_NONE)
+			c[n++] = chk("kmalloc(64), linear map",
+				     bm->layout.page_offset + (pa - bm->phys_offset), MMU_WRITE, pa,
+				     MMU_FAULT_NONE);
+	}
 	if (bp->vmalloc) {
 		/* A vmalloc'd page, through the MMU: the page the area holds. */
 		vaddr_t v = (vaddr_t)vmalloc(2 * PAGE_SIZE);
@@ -281,6 +291,12 @@ static void show_vmalloc(const struct mem_system *ms)
 	show_vmallocinfo();
 }
 
+static void show_slab(const struct mem_system *ms)
+{
+	(void)ms;
+	show_slabinfo(&slab_default_system);
+}
+
 static const struct {
 	const char *name;
 	unsigned int bit;
@@ -290,6 +306,7 @@ static const struct {
 	{ "pagetypeinfo", SIM_SHOW_PAGETYPEINFO, show_pagetypeinfo },
 	{ "zoneinfo", SIM_SHOW_ZONEINFO, show_zoneinfo },
 	{ "meminfo", SIM_SHOW_MEMINFO, show_meminfo },
+	{ "slabinfo", SIM_SHOW_SLABINFO, show_slab },
 	{ "vmallocinfo", SIM_SHOW_VMALLOCINFO, show_vmalloc },
 };
 

@@ -134,9 +134,15 @@ KTEST(sim_boot, show_views)
 	KT_EXPECT_EQ(kt, strncmp(jv_str(v, "show"), "MemTotal:", 9), 0);
 	jv_free(v);
 
-	SIM_RUN(&c, cmd_boot, "boot", "--show", "slabinfo");
+	SIM_RUN(&c, cmd_boot, "boot", "--show", "slabinfo,vmallocinfo");
+	KT_EXPECT_EQ(kt, c.rc, 0);
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\nslabinfo - version: 2.1\n"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "\nkmalloc-64 "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, " pages=2 vmalloc"));
+	sim_capture_free(&c);
+	SIM_RUN(&c, cmd_boot, "boot", "--show", "lruinfo");
 	KT_EXPECT_EQ(kt, c.rc, 2);
-	KT_EXPECT_NOT_NULL(kt, strstr(c.err, "'slabinfo' is not buddyinfo"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.err, "'lruinfo' is not buddyinfo"));
 	sim_capture_free(&c);
 	SIM_RUN(&c, cmd_boot, "boot", "--show", "meminfo", "--granule", "16k");
 	KT_EXPECT_EQ(kt, c.rc, 2);
