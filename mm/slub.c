@@ -157,8 +157,13 @@ static bool valid_object(const struct kmem_cache *s, const struct page *slab, co
 	const uint8_t *base = slab_address(s, slab);
 	uintptr_t off = (uintptr_t)p - (uintptr_t)base;
 
+	uint64_t rel = off - s->red_left_pad;
+
+	/* Linux's obj_to_index divides by multiplying; exact here since a slab offset is below
+	 * 2^23 and a slot below 2^17 bytes, so the rounding error stays under 1/size. */
 	return (const uint8_t *)p >= base && off >= s->red_left_pad &&
-	       off < (uintptr_t)s->objects * s->size && (off - s->red_left_pad) % s->size == 0;
+	       off < (uintptr_t)s->objects * s->size &&
+	       ((rel * s->size_reciprocal) >> 40) * s->size == rel;
 }
 
 /* ---- hardened free pointers ---------------------------------------------------------------- */
@@ -461,6 +466,7 @@ static bool calculate_sizes(struct kmem_cache *s)
 		size += s->red_left_pad;
 	}
 	s->size = (unsigned int)ALIGN_UP(size, s->align);
+	s->size_reciprocal = ((1ULL << 40) + s->size - 1) / s->size;
 	s->order = calculate_order(s->size, s->sys->ms->nr_cpus);
 	if (s->order >= MAX_ORDER)
 		return false;

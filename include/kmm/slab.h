@@ -80,6 +80,7 @@ struct kmem_cache {
 	char name[KMEM_CACHE_NAME_LEN];
 	unsigned int object_size; /* what the user asked for */
 	unsigned int size;	  /* the slot: object, red zones, free pointer, tracks, padding */
+	uint64_t size_reciprocal; /* ceil(2^40 / size): offset / size without a divide */
 	unsigned int align;
 	unsigned int offset; /* of the free pointer, from the object */
 	unsigned int inuse;  /* object + right red zone: where metadata starts */
