@@ -15,6 +15,7 @@
 #include "arch/host/host.h"
 #include "hw/cpu.h"
 
+#include "../host/capture.h"
 #include "../ktest/ktest.h"
 
 #include <stdio.h>
@@ -61,25 +62,6 @@ static void down(void)
 	host_set_cpu(0);
 	host_attach(NULL);
 	hw_machine_destroy(&machine);
-}
-
-struct capture {
-	char *buf;
-	size_t len;
-	FILE *f, *old;
-};
-
-static void cap_start(struct capture *c)
-{
-	c->f = open_memstream(&c->buf, &c->len);
-	c->old = host_console_set(c->f);
-}
-
-static const char *cap_stop(struct capture *c)
-{
-	host_console_set(c->old);
-	fclose(c->f);
-	return c->buf;
 }
 
 static unsigned long free_pages_now(void)
@@ -209,19 +191,19 @@ KTEST(kmalloc, kfree_invalid_pointer_reported)
 	big = ss_kmalloc(&ss, 3 * PAGE_SIZE, GFP_KERNEL, 0);
 	pg = ms_alloc_pages(&ms, GFP_KERNEL, 0); /* a page, but not kmalloc's */
 	KT_ASSERT_TRUE(kt, p && big && pg);
-	cap_start(&cap);
+	capture_start(&cap);
 	ss_kfree(&ss, p + 8);
 	ss_kfree(&ss, &local);
 	ss_kfree(&ss, big + PAGE_SIZE);
 	ss_kfree(&ss, ms_page_address(&ms, pg));
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	snprintf(line, sizeof(line), "kfree: invalid pointer %p ", (void *)(p + 8));
 	KT_EXPECT_TRUE(kt, strstr(out, line));
 	snprintf(line, sizeof(line), "kfree: invalid pointer %p ", (void *)&local);
 	KT_EXPECT_TRUE(kt, strstr(out, line));
 	snprintf(line, sizeof(line), "kfree: invalid pointer %p ", (void *)(big + PAGE_SIZE));
 	KT_EXPECT_TRUE(kt, strstr(out, line));
-	free(cap.buf);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, ss.nr_reports, 4ul);
 	/* nothing was freed */
 	KT_EXPECT_EQ(kt, kmem_cache_live_objects(ss_kmalloc_slab(&ss, 100)), 1ul);

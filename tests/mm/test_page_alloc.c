@@ -14,12 +14,12 @@
 #include "arch/host/host.h"
 #include "hw/cpu.h"
 
+#include "../host/capture.h"
 #include "../ktest/ktest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SZ_1M 0x100000ULL
 #define SZ_1G 0x40000000ULL
@@ -67,31 +67,21 @@ static struct zone *zone_of(int z)
 	return &ms.node_data[0].node_zones[z];
 }
 
-/* printk capture into a buffer (stdout redirected to a temporary file). */
-struct capture {
-	FILE *file;
-	int saved;
-};
-
+/* printk output of the code between cap_start and cap_stop, copied into @buf. */
 static void cap_start(struct capture *c)
 {
-	fflush(stdout);
-	c->file = tmpfile();
-	c->saved = dup(STDOUT_FILENO);
-	dup2(fileno(c->file), STDOUT_FILENO);
+	capture_start(c);
 }
 
 static void cap_stop(struct capture *c, char *buf, size_t size)
 {
-	size_t n;
+	const char *text = capture_stop(c);
+	size_t n = strlen(text);
 
-	fflush(stdout);
-	dup2(c->saved, STDOUT_FILENO);
-	close(c->saved);
-	rewind(c->file);
-	n = fread(buf, 1, size - 1, c->file);
+	n = n < size - 1 ? n : size - 1;
+	memcpy(buf, text, n);
 	buf[n] = '\0';
-	fclose(c->file);
+	capture_free(c);
 }
 
 static void snapshot(const struct zone *z, unsigned long *nr)

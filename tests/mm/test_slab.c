@@ -15,6 +15,7 @@
 #include "arch/host/host.h"
 #include "hw/cpu.h"
 
+#include "../host/capture.h"
 #include "../ktest/ktest.h"
 
 #include <stdio.h>
@@ -56,32 +57,6 @@ static void down(void)
 	host_set_cpu(0);
 	host_attach(NULL);
 	hw_machine_destroy(&machine);
-}
-
-/* printk capture through the console hook. */
-struct capture {
-	char *buf;
-	size_t len;
-	FILE *f, *old;
-};
-
-static void cap_start(struct capture *c)
-{
-	c->f = open_memstream(&c->buf, &c->len);
-	c->old = host_console_set(c->f);
-}
-
-/* Stop capturing; the text stays in c->buf until cap_free. */
-static const char *cap_stop(struct capture *c)
-{
-	host_console_set(c->old);
-	fclose(c->f);
-	return c->buf;
-}
-
-static void cap_free(struct capture *c)
-{
-	free(c->buf);
 }
 
 static unsigned long free_pages_now(void)
@@ -257,12 +232,12 @@ KTEST(slab, destroy_refused_while_live)
 	s = ss_kmem_cache_create(&ss, "victim", 40, 0, 0, NULL);
 	KT_ASSERT_NOT_NULL(kt, s);
 	a = kmem_cache_alloc(s, GFP_KERNEL);
-	cap_start(&cap);
+	capture_start(&cap);
 	KT_EXPECT_EQ(kt, kmem_cache_destroy(s), -EBUSY);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "kmem_cache_destroy victim: Slab cache still has objects"));
 	KT_EXPECT_TRUE(kt, strstr(out, "Objects remaining in victim"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
 	kmem_cache_free(s, a);
 	KT_EXPECT_EQ(kt, kmem_cache_destroy(s), 0);
@@ -308,20 +283,20 @@ KTEST(slab, double_and_invalid_free_reported)
 	a = kmem_cache_alloc(s, GFP_KERNEL);
 	b = kmem_cache_alloc(s, GFP_KERNEL);
 	kmem_cache_free(s, a);
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, a); /* fast path: a heads the CPU freelist */
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "BUG t64 (Not tainted): Object already free"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, ss.nr_reports, 1ul);
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, b + 8);  /* inside an object */
 	kmem_cache_free(s, &local); /* not slab memory at all */
 	kmem_cache_free(other, b);  /* another cache's object */
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "kmem_cache_free: invalid pointer"));
 	KT_EXPECT_TRUE(kt, strstr(out, "Wrong slab cache. o64 but object"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, ss.nr_reports, 4ul);
 	KT_EXPECT_EQ(kt, kmem_cache_live_objects(s), 1ul);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
@@ -333,11 +308,11 @@ KTEST(slab, double_and_invalid_free_reported)
 	b = kmem_cache_alloc(s, GFP_KERNEL);
 	kmem_cache_shrink(s);
 	kmem_cache_free(s, a);
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, a);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "Object already free"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, ss.nr_reports, 5ul);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
 	down();
@@ -387,9 +362,9 @@ KTEST(slab, debug_red_zones)
 	/* the layout is fixed while objects live */
 	KT_EXPECT_EQ(kt, kmem_cache_set_debug(s, 0), -EBUSY);
 	a[64 + 3] = 0;
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, a);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	expect_report(kt, out, "BUG dbg-64 (Not tainted): Right Redzone overwritten", a, site_a);
 	snprintf(line, sizeof(line), "INFO: Object %p @offset=", (void *)a);
 	KT_ASSERT_TRUE(kt, strstr(out, line));
@@ -399,26 +374,26 @@ KTEST(slab, debug_red_zones)
 		 (void *)(a + 67), (void *)(a + 67), off + 67);
 	KT_EXPECT_TRUE(kt, strstr(out, line));
 	KT_EXPECT_TRUE(kt, strstr(out, "not freed"));
-	cap_free(&cap);
+	capture_free(&cap);
 	/* restored and not freed: still live, and the checker agrees */
 	KT_EXPECT_EQ(kt, kmem_cache_live_objects(s), 2ul);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
 	b[-8] = 0x11;
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, b);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	expect_report(kt, out, "BUG dbg-64 (Not tainted): Left Redzone overwritten", b, site_b);
 	KT_EXPECT_TRUE(kt, strstr(out, "First byte 0x11 instead of 0xcc"));
-	cap_free(&cap);
+	capture_free(&cap);
 	/* padding (POISON_INUSE) after the tracks, damaged in a live object */
 	KT_ASSERT_GT(kt, s->size - s->red_left_pad, s->inuse + 8 + 2 * 16);
 	a[s->size - s->red_left_pad - 1] = 0;
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, a);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	expect_report(kt, out, "BUG dbg-64 (Not tainted): Object padding overwritten", a, site_a);
 	KT_EXPECT_TRUE(kt, strstr(out, "First byte 0x0 instead of 0x5a"));
-	cap_free(&cap);
+	capture_free(&cap);
 	kmem_cache_free(s, a);
 	kmem_cache_free(s, b);
 	KT_EXPECT_EQ(kt, kmem_cache_live_objects(s), 0ul);
@@ -447,29 +422,29 @@ KTEST(slab, debug_poison_double_free_store_user)
 	kmem_cache_free(s, a);
 	/* use after free: found when the object is handed out again */
 	a[50] = 0x77;
-	cap_start(&cap);
+	capture_start(&cap);
 	KT_EXPECT_NE(kt, slab_check(s), 0); /* the checker sees it too, and restores it */
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "Poison overwritten"));
-	cap_free(&cap);
+	capture_free(&cap);
 	a[50] = 0x77;
-	cap_start(&cap);
+	capture_start(&cap);
 	KT_EXPECT_TRUE(kt, kmem_cache_alloc(s, GFP_KERNEL) == a);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	expect_report(kt, out, "BUG pois-100 (Not tainted): Poison overwritten", a, site);
 	KT_EXPECT_TRUE(kt, strstr(out, "First byte 0x77 instead of 0x6b"));
 	KT_EXPECT_TRUE(kt, strstr(out, "INFO: Freed in "));
-	cap_free(&cap);
+	capture_free(&cap);
 	/* a double free of an object that is not the freelist's head: found by the walk */
 	c = kmem_cache_alloc(s, GFP_KERNEL);
 	kmem_cache_free(s, b);
 	kmem_cache_free(s, a);
-	cap_start(&cap);
+	capture_start(&cap);
 	kmem_cache_free(s, b);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "BUG pois-100 (Not tainted): Object already free"));
 	KT_EXPECT_TRUE(kt, strstr(out, "not freed\n"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, ss.nr_reports, 3ul);
 	kmem_cache_free(s, c);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
@@ -488,9 +463,9 @@ KTEST(slab, slabinfo_format)
 	KT_ASSERT_TRUE(kt, up(1, 0));
 	s = ss_kmem_cache_create(&ss, "info-200", 200, 0, 0, NULL);
 	a = kmem_cache_alloc(s, GFP_KERNEL);
-	cap_start(&cap);
+	capture_start(&cap);
 	show_slabinfo(&ss);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt,
 		       strncmp(out,
 			       "slabinfo - version: 2.1\n"
@@ -505,7 +480,7 @@ KTEST(slab, slabinfo_format)
 	KT_EXPECT_TRUE(kt, strstr(out, line));
 	KT_EXPECT_TRUE(kt, strstr(out, "\nkmalloc-8k "));
 	KT_EXPECT_TRUE(kt, strstr(out, "\nkmem_cache "));
-	cap_free(&cap);
+	capture_free(&cap);
 	kmem_cache_free(s, a);
 	down();
 }
@@ -624,11 +599,11 @@ KTEST(slab, debug_freepointer_corrupt)
 	KT_ASSERT_TRUE(kt, a && b);
 	kmem_cache_free(s, a);
 	memset(a + s->offset, 0x99, sizeof(void *));
-	cap_start(&cap);
+	capture_start(&cap);
 	KT_EXPECT_TRUE(kt, kmem_cache_alloc(s, GFP_KERNEL) == a);
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "BUG fp-40 (Not tainted): Freepointer corrupt"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, ss.nr_reports, 1ul);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
 	/* the next allocation comes from a new slab */
@@ -639,12 +614,12 @@ KTEST(slab, debug_freepointer_corrupt)
 	/* the slab's own freelist head damaged (struct page corruption) */
 	KT_ASSERT_NOT_NULL(kt, s->node[0].partial);
 	s->node[0].partial->freelist = (uint8_t *)s->node[0].partial->freelist + 1;
-	cap_start(&cap);
+	capture_start(&cap);
 	KT_EXPECT_NOT_NULL(kt, kmem_cache_alloc(s, GFP_KERNEL));
-	out = cap_stop(&cap);
+	out = capture_stop(&cap);
 	KT_EXPECT_TRUE(kt, strstr(out, "BUG fp-40 (Not tainted): Freelist Pointer check fails"));
 	KT_EXPECT_TRUE(kt, strstr(out, "marking all objects used"));
-	cap_free(&cap);
+	capture_free(&cap);
 	KT_EXPECT_EQ(kt, total_slabs(s), 3ul);
 	KT_EXPECT_EQ(kt, slab_check(s), 0);
 	down();
