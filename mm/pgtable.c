@@ -400,12 +400,16 @@ unsigned long early_pages(const struct xlat_geometry *g, vaddr_t vstart, vaddr_t
 }
 
 /*
- * pgtable_unmap: a counting pass (the tables the block splits need, and the checks) and a
- * writing pass, as pgtable_map. The pool of taken tables is a map_walk's.
+ * pgtable_unmap and pgtable_protect: one walk over the leaves of a range, which clears them or
+ * rewrites their permissions, splitting the blocks the range covers in part. A counting pass (the
+ * tables the block splits need, and the checks) and a writing pass, as pgtable_map. The pool of
+ * taken tables is a map_walk's.
  */
-struct unmap_walk {
+struct leaf_walk {
 	struct map_walk tables; /* pt, write, need and pool */
 	struct pgtable_unmapped *out;
+	bool protect;	     /* pgtable_protect: rewrite the leaves' permissions, else clear them */
+	uint64_t set, clear; /* protect: the permission bits to set and to clear */
 };
 
 /* Counting: the tables splitting a block at @level for [va, last], which it covers in part, takes:
@@ -430,8 +434,8 @@ static unsigned long split_count(const struct xlat_geometry *g, unsigned int lev
  * Split the block @desc at @level in @slot, which translates @va, into a table from the pool:
  * fill it with next-level entries of the same output and attributes, then break-before-make.
  */
-static uint64_t *split_block(struct unmap_walk *w, unsigned int level, uint64_t *slot,
-			     uint64_t desc, vaddr_t va)
+static uint64_t *split_block(struct leaf_walk *w, unsigned int level, uint64_t *slot, uint64_t desc,
+			     vaddr_t va)
 {
 	static const struct table_attrs none;
 	struct pgtable *pt = w->tables.pt;
@@ -457,9 +461,18 @@ static uint64_t *split_block(struct unmap_walk *w, unsigned int level, uint64_t 
 	return v;
 }
 
-/* Record the cleared leaf for [va, last]. */
-static void note_leaf(struct pgtable_unmapped *out, vaddr_t va, vaddr_t last)
+/*
+ * Clear (unmap) or re-permission (protect) the leaf @desc in @slot, which maps [va, last], and
+ * record it. A change of AP, PXN or UXN alone needs no break-before-make (ARM ARM D8.14.1: it is
+ * not among the changes that require it); the old permissions may stay in the TLBs until the
+ * caller invalidates.
+ */
+static void change_leaf(struct leaf_walk *w, uint64_t *slot, uint64_t desc, vaddr_t va,
+			vaddr_t last)
 {
+	struct pgtable_unmapped *out = w->out;
+
+	write_desc(slot, w->protect ? (desc & ~w->clear) | w->set : 0);
 	if (out->start == out->end || va < out->start)
 		out->start = va;
 	if (out->start == out->end || last + 1 > out->end)
@@ -471,7 +484,7 @@ static void note_leaf(struct pgtable_unmapped *out, vaddr_t va, vaddr_t last)
  * If @table, at @level + 1 below @slot and translating @va, has no valid entry left: unlink it,
  * drop the walks cached through it and give it back (when the allocator takes tables back).
  */
-static void free_if_empty(struct unmap_walk *w, unsigned int level, uint64_t *slot, uint64_t *table,
+static void free_if_empty(struct leaf_walk *w, unsigned int level, uint64_t *slot, uint64_t *table,
 			  vaddr_t va)
 {
 	struct pgtable *pt = w->tables.pt;
@@ -491,12 +504,16 @@ static void free_if_empty(struct unmap_walk *w, unsigned int level, uint64_t *sl
 	w->out->tables_freed++;
 }
 
-static int unmap_table(struct unmap_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
-		       vaddr_t last);
+static int leaf_table(struct leaf_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
+		      vaddr_t last);
 
-/* Unmap [va, last], within the entry @slot at @level (or count and check, in the first pass). */
-static int unmap_entry(struct unmap_walk *w, unsigned int level, uint64_t *slot, vaddr_t va,
-		       vaddr_t last)
+/*
+ * Unmap or protect [va, last], within the entry @slot at @level (or count and check, in the first
+ * pass). Protect refuses unmapped parts (-ENOENT) and contiguous runs (-EINVAL), found in the
+ * counting pass.
+ */
+static int leaf_entry(struct leaf_walk *w, unsigned int level, uint64_t *slot, vaddr_t va,
+		      vaddr_t last)
 {
 	const struct xlat_geometry *g = &w->tables.pt->geom;
 	uint64_t desc = read_desc(slot), size = xlat_entry_size(g, level);
@@ -506,42 +523,42 @@ static int unmap_entry(struct unmap_walk *w, unsigned int level, uint64_t *slot,
 	switch (desc_kind(g, level, desc)) {
 	case DESC_INVALID:
 	case DESC_RESERVED: /* faults as an invalid entry does: nothing is mapped */
-		return 0;
+		return w->protect ? -ENOENT : 0;
 	case DESC_TABLE:
 		next = arch_phys_to_virt(desc_oa(g, level, desc));
 		if (!next)
 			return -EFAULT;
-		err = unmap_table(w, level + 1, next, va, last);
-		if (!err && w->tables.write)
+		err = leaf_table(w, level + 1, next, va, last);
+		if (!err && w->tables.write && !w->protect)
 			free_if_empty(w, level, slot, next, va);
 		return err;
 	default:
 		break;
 	}
+	if (w->protect && (desc & PTE_CONT))
+		return -EINVAL;
 	if (IS_ALIGNED(va, size) && last - va == size - 1) {
-		if (w->tables.write) {
-			write_desc(slot, 0);
-			note_leaf(w->out, va, last);
-		}
+		if (w->tables.write)
+			change_leaf(w, slot, desc, va, last);
 		return 0;
 	}
 	if (!w->tables.write) {
 		w->tables.need += split_count(g, level, va, last);
 		return 0;
 	}
-	return unmap_table(w, level + 1, split_block(w, level, slot, desc, va), va, last);
+	return leaf_table(w, level + 1, split_block(w, level, slot, desc, va), va, last);
 }
 
-/* Unmap [va, last] in @table at @level, entry by entry. */
-static int unmap_table(struct unmap_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
-		       vaddr_t last)
+/* Unmap or protect [va, last] in @table at @level, entry by entry. */
+static int leaf_table(struct leaf_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
+		      vaddr_t last)
 {
 	const struct xlat_geometry *g = &w->tables.pt->geom;
 	uint64_t mask = xlat_entry_size(g, level) - 1;
 
 	for (;;) {
 		vaddr_t end = (va | mask) < last ? (va | mask) : last;
-		int err = unmap_entry(w, level, &table[xlat_index(g, level, va)], va, end);
+		int err = leaf_entry(w, level, &table[xlat_index(g, level, va)], va, end);
 
 		if (err || end == last)
 			return err;
@@ -549,26 +566,48 @@ static int unmap_table(struct unmap_walk *w, unsigned int level, uint64_t *table
 	}
 }
 
-int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out)
+/* Run @w over [va, va + size): check the arguments, count, take the tables, write. */
+static int leaf_walk_run(struct leaf_walk *w, vaddr_t va, uint64_t size)
 {
-	struct unmap_walk w = { .tables = { .pt = pt }, .out = out };
+	struct pgtable *pt = w->tables.pt;
 	uint64_t *root = arch_phys_to_virt(pt->root);
 	uint64_t page = xlat_granule_size(&pt->geom);
 	int err;
 
-	*out = (struct pgtable_unmapped){ 0 };
+	*w->out = (struct pgtable_unmapped){ 0 };
 	if (!size || !IS_ALIGNED(va | size, page) || va + (size - 1) < va ||
 	    !va_in_one_half(&pt->geom, va, va + (size - 1)))
 		return -EINVAL;
 	if (!root)
 		return -EFAULT;
-	err = unmap_table(&w, pt->geom.start_level, root, va, va + (size - 1));
+	err = leaf_table(w, pt->geom.start_level, root, va, va + (size - 1));
 	if (!err)
-		err = take_tables(&w.tables);
+		err = take_tables(&w->tables);
 	if (err)
 		return err;
-	w.tables.write = true;
-	err = unmap_table(&w, pt->geom.start_level, root, va, va + (size - 1));
-	BUG_ON(err || w.tables.pool); /* the counting pass checked and counted everything */
+	w->tables.write = true;
+	err = leaf_table(w, pt->geom.start_level, root, va, va + (size - 1));
+	BUG_ON(err || w->tables.pool); /* the counting pass checked and counted everything */
 	return 0;
+}
+
+int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out)
+{
+	struct leaf_walk w = { .tables = { .pt = pt }, .out = out };
+
+	return leaf_walk_run(&w, va, size);
+}
+
+int pgtable_protect(struct pgtable *pt, vaddr_t va, uint64_t size, uint64_t set, uint64_t clear,
+		    struct pgtable_unmapped *out)
+{
+	struct leaf_walk w = {
+		.tables = { .pt = pt }, .out = out, .protect = true, .set = set, .clear = clear
+	};
+
+	if ((set | clear) & ~PGTABLE_PROT_MASK) {
+		*out = (struct pgtable_unmapped){ 0 };
+		return -EINVAL;
+	}
+	return leaf_walk_run(&w, va, size);
 }

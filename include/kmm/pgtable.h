@@ -73,12 +73,12 @@ int pgtable_init(struct pgtable *pt, const struct xlat_geometry *g, struct pgtab
 int pgtable_map(struct pgtable *pt, vaddr_t va, paddr_t pa, uint64_t size,
 		const struct pte_attrs *attrs, uint64_t max_block);
 
-/* What pgtable_unmap did. */
+/* What pgtable_unmap (or pgtable_protect) did. */
 struct pgtable_unmapped {
-	vaddr_t start, end;	    /* the VAs whose leaves were cleared (start == end: none) */
-	unsigned long leaves;	    /* block and page descriptors cleared */
-	unsigned long splits;	    /* blocks broken up into tables of smaller entries */
-	unsigned long tables_freed; /* tables that became empty and went back to the allocator */
+	vaddr_t start, end;   /* the VAs whose leaves were cleared/changed (start == end: none) */
+	unsigned long leaves; /* block and page descriptors cleared/changed */
+	unsigned long splits; /* blocks broken up into tables of smaller entries */
+	unsigned long tables_freed; /* tables that became empty and went back (unmap only) */
 };
 
 /*
@@ -103,6 +103,37 @@ struct pgtable_unmapped {
  * -ENOMEM: the allocator ran out of tables for the splits.
  */
 int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out);
+
+/* The permission bits of a block or page descriptor pgtable_protect changes: AP[2:1], PXN, UXN. */
+#define PGTABLE_PROT_MASK (PTE_AP_MASK | PTE_PXN | PTE_UXN)
+
+/*
+ * Change the permissions of every block and page descriptor in [@va, @va + @size): clear the
+ * descriptor bits @clear, then set @set (both within PGTABLE_PROT_MASK); the output address,
+ * AttrIndx, SH and the other attributes stay. A block only partly in the range is first split as
+ * pgtable_unmap splits it (with break-before-make), so the parts outside keep their permissions.
+ * The permission change itself is made on the live leaves without break-before-make, which the
+ * architecture does not require for it (ARM ARM D8.14.1 "Using break-before-make when updating
+ * translation table entries": AP and XN changes are not among the changes that need it).
+ *
+ * The range must be mapped throughout, like mprotect's (which fails with -ENOMEM on a hole):
+ * an unmapped part of it is -ENOENT, found before anything changes. Leaves with the contiguous
+ * hint are refused (-EINVAL): a run's entries must change together, with break-before-make.
+ *
+ * The old permissions stay in the TLBs: the caller invalidates [@out->start, @out->end)
+ * (arch_flush_tlb_kernel_range) before relying on the new ones (at once when it takes rights
+ * away; when it grants them, a stale entry may give a spurious permission fault until then).
+ * @out->tables_freed is 0.
+ *
+ * Two phases as pgtable_unmap: on any error nothing changed. Returns 0 (filling @out), or
+ * -EINVAL: as pgtable_unmap, or @set or @clear outside PGTABLE_PROT_MASK, or a leaf in the range
+ *          with the contiguous hint;
+ * -ENOENT: part of the range is not mapped;
+ * -EFAULT: a table descriptor points outside the direct view of memory;
+ * -ENOMEM: the allocator ran out of tables for the splits.
+ */
+int pgtable_protect(struct pgtable *pt, vaddr_t va, uint64_t size, uint64_t set, uint64_t clear,
+		    struct pgtable_unmapped *out);
 
 /*
  * Look @va up in @pt in software (what a walk would find, without faults for permissions).
