@@ -59,4 +59,14 @@ void arch_flush_tlb_all(void);
 void arch_flush_tlb_kernel_range(vaddr_t start, vaddr_t end);
 void arch_flush_tlb_kernel_pgtable(vaddr_t va);
 
+/*
+ * Run the current CPU on the user translation @ttbr0 (root | ASID << 48), as Linux's
+ * check_and_switch_context ends: when @flush_local, first invalidate this CPU's whole TLB
+ * (DSB NSHST; TLBI VMALLE1; DSB NSH: local_flush_tlb_all), as the ASID allocator asks after a
+ * rollover; then write TTBR0_EL1 and ISB (cpu_switch_mm). The entries of other ASIDs stay
+ * cached, unused until their ASID runs again (ARM ARM (DDI 0487) D8.13 "Translation Lookaside
+ * Buffers").
+ */
+void arch_switch_ttbr0(uint64_t ttbr0, bool flush_local);
+
 #endif /* KMM_ARCH_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An address space (Linux 6.1's struct mm_struct, the parts kmm has so far): the TTBR0 page
+ * tables of a process, its ASID context id, its VMA set, its RSS counters and an mmap-lock
+ * placeholder. Its tables come from the page allocator of a struct mem_system, one page each
+ * (a short root too: a page is aligned to any smaller table size).
+ *
+ * Switching (Linux's switch_mm → check_and_switch_context → cpu_switch_mm): switch_mm gives the
+ * mm an ASID through the ASID allocator and returns the TTBR0_EL1 value, the root table with the
+ * ASID in bits [63:48] (ARM ARM (DDI 0487) D19.2 "TTBR0_EL1"); arch_switch_ttbr0 then loads it
+ * on the CPU, flushing the local TLB first when the allocator says so. The TLB entries of user
+ * pages are non-global (nG) and so tagged with the ASID: switching back and forth within a
+ * generation needs no flush (ARM ARM D8.13 "Translation Lookaside Buffers").
+ *
+ * Locking: none exists in kmm yet (one CPU runs kernel code at a time). The mmap lock is a
+ * counter that states who holds it, so code can assert its locking rules already.
+ */
+#ifndef KMM_MM_STRUCT_H
+#define KMM_MM_STRUCT_H
+
+#include <kmm/asid.h>
+#include <kmm/bug.h>
+#include <kmm/pgtable.h>
+#include <kmm/vma.h>
+
+/* The RSS counters, Linux's names and order. */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, NR_MM_COUNTERS };
+
+struct mm_struct {
+	struct pgtable pgd;   /* the TTBR0 tables */
+	uint64_t context_id;  /* the ASID allocator's context id: 0 until first switched to */
+	struct vma_tree vmas; /* the VMAs, ordered by address */
+	unsigned long rss[NR_MM_COUNTERS]; /* pages mapped: file, anonymous; swap entries */
+	int mmap_lock;	       /* the placeholder: -1 write-held, n > 0 held by n readers, 0 free */
+	struct mem_system *ms; /* where the table pages come from */
+	struct pgtable_alloc table_alloc; /* the pgd's allocator over @ms */
+};
+
+/*
+ * Set up @mm as an empty address space of geometry @g (granule PAGE_SIZE, a TTBR0 geometry)
+ * whose tables come from @ms: an empty root table, no ASID yet, no VMAs, counters 0, the lock
+ * free. 0, -EINVAL (granule not PAGE_SIZE) or -ENOMEM (no page for the root).
+ */
+int mm_init(struct mm_struct *mm, const struct xlat_geometry *g, struct mem_system *ms);
+
+/*
+ * Tear down @mm's page tables: unmap the whole TTBR0 range, which frees every table below the
+ * root, invalidate the cleared leaves in every TLB (the VAs may be any mm's, the pages are
+ * about to be reused), then free the root. The caller has removed the VMAs and the pages they
+ * mapped (the counters are 0: a leftover is warned about, as Linux's check_mm) and no CPU runs
+ * @mm any more. Its ASID stays taken until the next rollover (asid.h).
+ */
+void mm_destroy(struct mm_struct *mm);
+
+/*
+ * Switch @cpu to @mm (Linux's check_and_switch_context): @mm gets an ASID of the current
+ * generation from @a if it has none. Returns the TTBR0_EL1 value to load (root | ASID << 48);
+ * *@need_local_flush says whether @cpu must invalidate its own TLB first (a rollover happened
+ * since it last switched). Pass both to arch_switch_ttbr0 on @cpu.
+ */
+uint64_t switch_mm(struct asid_allocator *a, unsigned int cpu, struct mm_struct *mm,
+		   bool *need_local_flush);
+
+/* The mmap-lock placeholder: take and drop it, as Linux's mmap_{read,write}_{lock,unlock}. */
+static inline void mmap_read_lock(struct mm_struct *mm)
+{
+	BUG_ON(mm->mmap_lock < 0);
+	mm->mmap_lock++;
+}
+
+static inline void mmap_read_unlock(struct mm_struct *mm)
+{
+	BUG_ON(mm->mmap_lock <= 0);
+	mm->mmap_lock--;
+}
+
+static inline void mmap_write_lock(struct mm_struct *mm)
+{
+	BUG_ON(mm->mmap_lock != 0);
+	mm->mmap_lock = -1;
+}
+
+static inline void mmap_write_unlock(struct mm_struct *mm)
+{
+	BUG_ON(mm->mmap_lock != -1);
+	mm->mmap_lock = 0;
+}
+
+/* Linux's mmap_assert_locked (read or write) and mmap_assert_write_locked. */
+static inline void mmap_assert_locked(const struct mm_struct *mm)
+{
+	BUG_ON(mm->mmap_lock == 0);
+}
+
+static inline void mmap_assert_write_locked(const struct mm_struct *mm)
+{
+	BUG_ON(mm->mmap_lock != -1);
+}
+
+#endif /* KMM_MM_STRUCT_H */
