@@ -42,7 +42,7 @@ struct memblock_type {
 };
 
 struct memblock {
-	bool bottom_up;        /* allocation direction; top-down by default, as Linux */
+	bool bottom_up;	       /* allocation direction; top-down by default, as Linux */
 	paddr_t current_limit; /* allocations end below this (MEMBLOCK_ALLOC_ANYWHERE: no limit) */
 	struct memblock_type memory;
 	struct memblock_type reserved;
@@ -61,7 +61,8 @@ void memblock_init(struct memblock *mb);
  * grown, its allocation reserved).
  */
 int memblock_add(struct memblock *mb, paddr_t base, uint64_t size);
-int memblock_add_node(struct memblock *mb, paddr_t base, uint64_t size, int nid, unsigned int flags);
+int memblock_add_node(struct memblock *mb, paddr_t base, uint64_t size, int nid,
+		      unsigned int flags);
 int memblock_remove(struct memblock *mb, paddr_t base, uint64_t size);
 int memblock_reserve(struct memblock *mb, paddr_t base, uint64_t size);
 int memblock_free(struct memblock *mb, paddr_t base, uint64_t size); /* un-reserve */
@@ -81,8 +82,8 @@ void memblock_set_current_limit(struct memblock *mb, paddr_t limit);
  * WARNING) for an align that is not a power of two. As 0 means failure, address 0 is never
  * allocated: memory at PA 0 is used from the first aligned address above it.
  */
-paddr_t memblock_phys_alloc_range(struct memblock *mb, uint64_t size, uint64_t align,
-				  paddr_t start, paddr_t end);
+paddr_t memblock_phys_alloc_range(struct memblock *mb, uint64_t size, uint64_t align, paddr_t start,
+				  paddr_t end);
 paddr_t memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align);
 
 /* Iterate over free ranges (memory minus reserved, NOMAP excluded), lowest first:
