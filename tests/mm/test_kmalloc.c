@@ -16,6 +16,7 @@
 #include "hw/cpu.h"
 
 #include "../host/capture.h"
+#include "slab_env.h"
 #include "../ktest/ktest.h"
 
 #include <stdio.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 
 #define SZ_1M 0x100000ULL
-#define SZ_1G 0x40000000ULL
 
 static struct mem_system ms;
 static struct hw_machine machine;
@@ -33,23 +33,7 @@ static struct slab_system ss;
 /* A 128 MiB machine with @cpus CPUs, the page allocator on @m, and a slab system @s on it. */
 static bool up_on(struct mem_system *m, struct slab_system *s, unsigned int cpus)
 {
-	if (hw_machine_init(&machine, cpus, &TLB_CONFIG_DEFAULT, &MMU_FEATURES_DEFAULT))
-		return false;
-	memblock_init(&mb);
-	if (hw_ram_add(&machine.ram, SZ_1G, 128 * SZ_1M) || memblock_add(&mb, SZ_1G, 128 * SZ_1M))
-		goto fail;
-	host_attach(&machine);
-	host_set_cpu(0);
-	if (mm_core_init(m, &mb, &(struct mm_init_params){ .nr_cpus = cpus }))
-		goto detach;
-	slab_system_set_debug(s, 0);
-	if (slab_system_init(s, m) == 0)
-		return true;
-detach:
-	host_attach(NULL);
-fail:
-	hw_machine_destroy(&machine);
-	return false;
+	return slab_env_up(&machine, &mb, m, s, cpus, 128 * SZ_1M, 0);
 }
 
 static bool up(unsigned int cpus)
@@ -59,19 +43,12 @@ static bool up(unsigned int cpus)
 
 static void down(void)
 {
-	host_set_cpu(0);
-	host_attach(NULL);
-	hw_machine_destroy(&machine);
+	slab_env_down(&machine);
 }
 
 static unsigned long free_pages_now(void)
 {
-	unsigned long n = 0;
-
-	ms_drain_all_pages(&ms);
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		n += ms.node_data[0].node_zones[z].nr_free_pages;
-	return n;
+	return slab_env_free_pages(&ms);
 }
 
 static const char *slab_name(size_t size)
