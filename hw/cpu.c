@@ -12,6 +12,8 @@
  */
 #include "cpu.h"
 
+#include <aarch64/esr.h>
+
 #include <aarch64/pgtable-hwdef.h>
 #include <aarch64/sysreg.h>
 #include <kmm/errno.h>
@@ -282,4 +284,38 @@ void hw_cpu_tlbi(struct hw_cpu *cpu, enum tlbi_op op, uint64_t xt)
 	}
 	for (unsigned int i = 0; i < m->ncpus; i++)
 		tlbi_one(&m->cpus[i].tlb, d, va, asid);
+}
+
+/* The fault status code of @f at @level (aarch64/esr.h). */
+static unsigned int fault_fsc(enum mmu_fault f, unsigned int level)
+{
+	switch (f) {
+	case MMU_FAULT_TRANSLATION:
+		return ESR_ELx_FSC_FAULT | level;
+	case MMU_FAULT_ADDRESS_SIZE:
+		return ESR_ELx_FSC_ADDRSZ | level;
+	case MMU_FAULT_EXTERNAL:
+		return ESR_ELx_FSC_SEA_TTW | level;
+	case MMU_FAULT_ACCESS_FLAG:
+		return ESR_ELx_FSC_ACCESS | level;
+	case MMU_FAULT_PERMISSION:
+		return ESR_ELx_FSC_PERM | level;
+	case MMU_FAULT_NONE:
+		break;
+	}
+	return 0;
+}
+
+uint64_t hw_access_esr(const struct hw_cpu *cpu, const struct hw_access *res, enum mmu_access acc)
+{
+	bool low = cpu->el == 0;
+	unsigned int ec;
+
+	if (res->fault == MMU_FAULT_NONE)
+		return 0;
+	if (acc == MMU_EXEC)
+		ec = low ? ESR_ELx_EC_IABT_LOW : ESR_ELx_EC_IABT_CUR;
+	else
+		ec = low ? ESR_ELx_EC_DABT_LOW : ESR_ELx_EC_DABT_CUR;
+	return esr_make_abort(ec, fault_fsc(res->fault, res->level & 3), acc == MMU_WRITE);
 }

@@ -41,8 +41,8 @@ void hw_machine_destroy(struct hw_machine *m);
 struct hw_access {
 	enum mmu_fault fault;
 	unsigned int level; /* of the fault, or of the leaf that translated */
-	vaddr_t va;         /* the faulting address (FAR) when fault != NONE */
-	paddr_t pa;         /* of the first byte, when fault == NONE */
+	vaddr_t va;	    /* the faulting address (FAR) when fault != NONE */
+	paddr_t pa;	    /* of the first byte, when fault == NONE */
 	bool tlb_hit;
 };
 
@@ -62,6 +62,14 @@ enum mmu_fault hw_cpu_read(struct hw_cpu *cpu, vaddr_t va, void *buf, size_t len
 			   struct hw_access *res);
 enum mmu_fault hw_cpu_write(struct hw_cpu *cpu, vaddr_t va, const void *buf, size_t len,
 			    struct hw_access *res);
+
+/*
+ * The ESR_EL1 value the CPU reports for the faulting access @res made with @acc at @cpu's EL
+ * (aarch64/esr.h): an instruction abort for MMU_EXEC, else a data abort (WnR for a write), from
+ * EL0 or the current EL, with the fault status code of @res's fault and level. 0 when @res
+ * holds no fault.
+ */
+uint64_t hw_access_esr(const struct hw_cpu *cpu, const struct hw_access *res, enum mmu_access acc);
 
 enum tlbi_op {
 	TLBI_VMALLE1,

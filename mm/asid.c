@@ -4,6 +4,7 @@
  * arch/arm64/mm/context.c (without pinned ASIDs and the KPTI ASID pairs, which kmm has not).
  */
 #include <kmm/asid.h>
+#include <kmm/mm_struct.h>
 #include <kmm/bug.h>
 #include <kmm/errno.h>
 
@@ -162,3 +163,5 @@ uint64_t asid_check_and_switch(struct asid_allocator *a, unsigned int cpu, uint6
 	a->active[cpu] = ctx;
 	return asid_ctx_asid(a, ctx);
 }
+
+struct asid_allocator asid_default;

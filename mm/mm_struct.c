@@ -9,6 +9,7 @@
 #include <kmm/gfp.h>
 #include <kmm/mm.h>
 #include <kmm/mm_struct.h>
+#include <kmm/mman.h>
 
 /* A table of @bytes (a page, or a shorter root) in a page of the mm's memory system; 0 if none. */
 static paddr_t mm_table_alloc(void *c, uint64_t bytes)
@@ -35,7 +36,20 @@ int mm_init(struct mm_struct *mm, const struct xlat_geometry *g, struct mem_syst
 	*mm = (struct mm_struct){ .ms = ms };
 	mm->table_alloc = (struct pgtable_alloc){ mm_table_alloc, mm_table_free, mm };
 	vma_tree_init(&mm->vmas);
+	mm->task_size = BIT(g->va_bits);
+	mm->stack_rlimit = STACK_RLIMIT_DEFAULT;
+	arch_pick_mmap_layout(mm);
 	return pgtable_init(&mm->pgd, g, &mm->table_alloc);
+}
+
+void arch_pick_mmap_layout(struct mm_struct *mm)
+{
+	uint64_t gap = mm->stack_rlimit + STACK_GUARD_GAP, max_gap = mm->task_size / 6 * 5;
+
+	if (gap < mm->stack_rlimit) /* wrapped: an unlimited stack */
+		gap = max_gap;
+	gap = gap < MMAP_MIN_GAP ? MMAP_MIN_GAP : gap > max_gap ? max_gap : gap;
+	mm->mmap_base = ALIGN_DOWN(mm->task_size - gap, PAGE_SIZE);
 }
 
 /* Linux's check_mm: what the caller should have torn down before the tables go. */

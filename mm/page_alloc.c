@@ -921,6 +921,15 @@ void ms_free_pages(struct mem_system *ms, struct page *page, unsigned int order)
 		__free_one_page(page, pfn, zone, order, mt, FPI_NONE);
 }
 
+void ms_put_page(struct mem_system *ms, struct page *page)
+{
+	if (page->_refcount > 1) {
+		page->_refcount--;
+		return;
+	}
+	ms_free_pages(ms, page, 0); /* the last reference; refcount 0 is reported there */
+}
+
 void ms_free_pages_addr(struct mem_system *ms, const void *addr, unsigned int order)
 {
 	struct page *page = ms_virt_to_page(ms, addr);

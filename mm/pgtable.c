@@ -31,10 +31,8 @@ static uint64_t read_desc(const uint64_t *slot)
 	return *(const volatile uint64_t *)slot;
 }
 
-static void write_desc(uint64_t *slot, uint64_t desc)
-{
-	*(volatile uint64_t *)slot = desc;
-}
+/* A store into a live table: through the arch interface, which may check it (arch.h). */
+#define write_desc(slot, desc) set_pte(slot, desc)
 
 /*
  * True if [first, last] lies in one half of the VA space: bits [63:va_bits] all zeros (TTBR0's

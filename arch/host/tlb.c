@@ -74,3 +74,38 @@ void arch_flush_tlb_kernel_pgtable(vaddr_t va)
 {
 	tlbi_sync(TLBI_VAAE1IS, tlbi_operand(va, 0));
 }
+
+void arch_flush_tlb_mm(uint16_t asid)
+{
+	tlbi_sync(TLBI_ASIDE1IS, tlbi_operand(0, asid));
+}
+
+void arch_flush_tlb_page(uint16_t asid, vaddr_t va)
+{
+	tlbi_sync(TLBI_VALE1IS, tlbi_operand(va, asid));
+}
+
+void arch_flush_tlb_range(uint16_t asid, vaddr_t start, vaddr_t end, bool last_level)
+{
+	struct hw_cpu *cpu = this_cpu();
+
+	start &= ~(vaddr_t)4095;
+	if (end <= start)
+		return;
+	if (end - start > ARCH_MAX_TLBI_OPS * 4096ULL) {
+		arch_flush_tlb_mm(asid);
+		return;
+	}
+	arch_dsb_ishst();
+	for (vaddr_t va = start; cpu && va < end; va += 4096)
+		hw_cpu_tlbi(cpu, last_level ? TLBI_VALE1IS : TLBI_VAE1IS, tlbi_operand(va, asid));
+	arch_dsb_ish();
+	arch_isb();
+}
+
+/* The store itself; hw/checker.c is told of it when the machine checks the rules. */
+void arch_set_desc(uint64_t *slot, uint64_t desc, const char *site)
+{
+	(void)site;
+	*(volatile uint64_t *)slot = desc;
+}

@@ -60,6 +60,36 @@ void arch_flush_tlb_kernel_range(vaddr_t start, vaddr_t end);
 void arch_flush_tlb_kernel_pgtable(vaddr_t va);
 
 /*
+ * TLB maintenance for user (non-global, ASID-tagged) translations on every CPU of the Inner
+ * Shareable domain, as Linux 6.1's flush_tlb_mm / flush_tlb_page / flush_tlb_range:
+ *
+ * arch_flush_tlb_mm: every entry of @asid: DSB ISHST; TLBI ASIDE1IS; DSB ISH.
+ * arch_flush_tlb_page: the leaf entry of the 4K page @va of @asid: DSB ISHST; TLBI VALE1IS;
+ *   DSB ISH (the tables above it unchanged).
+ * arch_flush_tlb_range: every page of [@start, @end) of @asid: DSB ISHST; TLBI VALE1IS per page
+ *   when @last_level (only leaves changed), else TLBI VAE1IS (tables freed too); DSB ISH; beyond
+ *   ARCH_MAX_TLBI_OPS pages, arch_flush_tlb_mm instead.
+ */
+void arch_flush_tlb_mm(uint16_t asid);
+void arch_flush_tlb_page(uint16_t asid, vaddr_t va);
+void arch_flush_tlb_range(uint16_t asid, vaddr_t start, vaddr_t end, bool last_level);
+
+/*
+ * Store the translation-table descriptor @desc into @slot (a descriptor in a table reached
+ * through arch_phys_to_virt) with one single-copy-atomic 64-bit store, as Linux's set_pte /
+ * WRITE_ONCE (ARM ARM (DDI 0487) B2.2 "Atomicity in the Arm architecture"). Every kernel write
+ * of a descriptor in a live table goes through here (set_pte below), so that the hosted backend
+ * can hold each write against the architecture's rules (hw/checker.h); @site names the caller
+ * ("file:line") for its reports.
+ */
+void arch_set_desc(uint64_t *slot, uint64_t desc, const char *site);
+
+#define KMM_STR2(x) #x
+#define KMM_STR(x) KMM_STR2(x)
+#define KMM_CALLSITE __FILE__ ":" KMM_STR(__LINE__)
+#define set_pte(slot, desc) arch_set_desc((slot), (desc), KMM_CALLSITE)
+
+/*
  * Run the current CPU on the user translation @ttbr0 (root | ASID << 48), as Linux's
  * check_and_switch_context ends: when @flush_local, first invalidate this CPU's whole TLB
  * (DSB NSHST; TLBI VMALLE1; DSB NSH: local_flush_tlb_all), as the ASID allocator asks after a

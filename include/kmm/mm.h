@@ -104,6 +104,18 @@ static inline int page_mapcount(const struct page *p)
 	return p->_mapcount + 1;
 }
 
+/* Take a reference on @page (Linux's get_page): the page stays allocated until it is dropped. */
+static inline void get_page(struct page *page)
+{
+	page->_refcount++;
+}
+
+/*
+ * Drop a reference on @page, an order-0 page of @ms (Linux's put_page): the last one frees it,
+ * and the free checks its state as any free does (no mapping, no map count left: bad_page).
+ */
+void ms_put_page(struct mem_system *ms, struct page *page);
+
 static inline pg_data_t *NODE_DATA_MS(struct mem_system *ms, int nid)
 {
 	return &ms->node_data[nid];

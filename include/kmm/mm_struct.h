@@ -27,7 +27,20 @@
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, NR_MM_COUNTERS };
 
 struct mm_struct {
-	struct pgtable pgd;   /* the TTBR0 tables */
+	struct pgtable pgd; /* the TTBR0 tables */
+	/* The user layout, Linux's names: set by mm_init (task_size, mmap_base through
+	 * arch_pick_mmap_layout), exec and brk. */
+	vaddr_t task_size; /* TASK_SIZE: the TTBR0 range, 2^va_bits */
+	vaddr_t mmap_base; /* top-down mmap placement starts below it */
+	vaddr_t start_code, end_code, start_data, end_data;
+	vaddr_t start_brk, brk, start_stack;
+	vaddr_t arg_start, arg_end, env_start, env_end;
+	uint64_t stack_rlimit; /* RLIMIT_STACK, bytes (8 MiB by default) */
+	/* Pages of VMAs, as Linux's total_vm, data_vm, exec_vm and stack_vm. */
+	unsigned long total_vm, data_vm, exec_vm, stack_vm;
+	unsigned long hiwater_rss; /* the highest anon + file RSS seen */
+	/* Faults handled (Linux counts min_flt/maj_flt per task); copy-on-write outcomes. */
+	unsigned long min_flt, maj_flt, cow_copies, cow_reuses;
 	uint64_t context_id;  /* the ASID allocator's context id: 0 until first switched to */
 	struct vma_tree vmas; /* the VMAs, ordered by address */
 	unsigned long rss[NR_MM_COUNTERS]; /* pages mapped: file, anonymous; swap entries */
@@ -42,6 +55,15 @@ struct mm_struct {
  * free. 0, -EINVAL (granule not PAGE_SIZE) or -ENOMEM (no page for the root).
  */
 int mm_init(struct mm_struct *mm, const struct xlat_geometry *g, struct mem_system *ms);
+
+/* The kernel's ASID allocator for processes (set up by vm_init) and the ASID @mm last got from
+ * it (0 if it never ran), for TLB maintenance by ASID. */
+extern struct asid_allocator asid_default;
+
+static inline uint16_t mm_asid(const struct mm_struct *mm)
+{
+	return (uint16_t)asid_ctx_asid(&asid_default, mm->context_id);
+}
 
 /*
  * Tear down @mm's page tables: unmap the whole TTBR0 range, which frees every table below the

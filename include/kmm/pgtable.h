@@ -104,6 +104,41 @@ struct pgtable_unmapped {
  */
 int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out);
 
+/*
+ * pgtable_unmap with a look at each leaf before it goes: @fn(@ctx, va, desc, level) is called for
+ * every block and page descriptor cleared (va: the first VA it mapped, inside the range after any
+ * split), in address order, after the allocation phase (so the unmap will not fail) and before
+ * the descriptor is cleared. The VM layer uses it to drop the mapped pages' counts (they must not
+ * be freed before the caller's TLB invalidation: Linux's mmu_gather). Same returns as
+ * pgtable_unmap.
+ */
+typedef void (*pgtable_leaf_fn)(void *ctx, vaddr_t va, uint64_t desc, unsigned int level);
+int pgtable_unmap_leaves(struct pgtable *pt, vaddr_t va, uint64_t size, pgtable_leaf_fn fn,
+			 void *ctx, struct pgtable_unmapped *out);
+
+/*
+ * The level-3 descriptor slot that translates @va (a page, never a block), for code that works
+ * on single page entries (faults, fork) as Linux's pte_offset_map / pte_alloc do. With @alloc,
+ * missing tables on the way are allocated and linked (so the slot always exists unless the
+ * allocator fails); without it, NULL when a table is missing. NULL too when a block maps @va
+ * (the VM layer maps user memory with pages only) or @va is in neither half of the VA space.
+ * *@err (if not NULL) says why NULL: -ENOENT (no table, !@alloc), -ENOMEM, -EEXIST (a block),
+ * -EINVAL, -EFAULT. The slot is live: write it with set_pte (arch.h).
+ */
+uint64_t *pgtable_pte_slot(struct pgtable *pt, vaddr_t va, bool alloc, int *err);
+
+/*
+ * Call @fn(@ctx, va, slot, level) for every block and page descriptor (bit 0 set, not a table)
+ * that translates some VA in [@start, @end), in address order; va is the first VA the leaf maps
+ * (it may lie below @start for a block). Missing tables are skipped without visiting their
+ * range page by page, so a sparse walk costs what is mapped. @fn may rewrite the leaf through
+ * @slot with set_pte (not turn it into a table); a non-zero return stops the walk and is
+ * returned. 0 when all were visited, -EINVAL for a range outside one half of the VA space.
+ */
+typedef int (*pgtable_slot_fn)(void *ctx, vaddr_t va, uint64_t *slot, unsigned int level);
+int pgtable_walk_leaves(const struct pgtable *pt, vaddr_t start, vaddr_t end, pgtable_slot_fn fn,
+			void *ctx);
+
 /* The permission bits of a block or page descriptor pgtable_protect changes: AP[2:1], PXN, UXN. */
 #define PGTABLE_PROT_MASK (PTE_AP_MASK | PTE_PXN | PTE_UXN)
 

@@ -27,13 +27,22 @@
 #define VM_MAYEXEC 0x00000040UL
 #define VM_MAYSHARE 0x00000080UL
 #define VM_GROWSDOWN 0x00000100UL
+#define VM_LOCKED 0x00002000UL
+#define VM_DONTCOPY 0x00020000UL
+#define VM_DONTEXPAND 0x00040000UL
+#define VM_ACCOUNT 0x00100000UL
+#define VM_NORESERVE 0x00200000UL
+
+struct file;
+struct mm_struct;
 
 struct vm_area_struct {
 	vaddr_t vm_start;	/* first byte */
 	vaddr_t vm_end;		/* first byte after */
 	unsigned long vm_flags; /* VM_* */
 	unsigned long vm_pgoff; /* offset in vm_file in pages; start >> PAGE_SHIFT when anonymous */
-	void *vm_file;		/* the mapped file (opaque), NULL when anonymous */
+	struct file *vm_file;	/* the mapped file (a reference held), NULL when anonymous */
+	struct mm_struct *vm_mm; /* the address space it belongs to (NULL in bare tree tests) */
 	void *anon; /* the anonymous-page owner (Linux: anon_vma; opaque), NULL until needed */
 	/* The tree links: owned by mm/vma.c. */
 	struct vm_area_struct *vm_left, *vm_right, *vm_parent;

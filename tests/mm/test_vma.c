@@ -216,7 +216,7 @@ KTEST(vma, split)
 	KT_EXPECT_EQ(kt, up->vm_end, P(20));
 	KT_EXPECT_EQ(kt, up->vm_pgoff, 104);
 	KT_EXPECT_EQ(kt, up->vm_flags, v->vm_flags);
-	KT_EXPECT_TRUE(kt, up->vm_file == &file && up->anon == &t);
+	KT_EXPECT_TRUE(kt, up->vm_file == (void *)&file && up->anon == &t);
 	KT_EXPECT_TRUE(kt, find_vma(&t, P(14)) == up);
 	KT_EXPECT_NULL(kt, vma_check(&t, false));
 	/* The halves are mergeable again, which strict mode reports. */
@@ -511,7 +511,7 @@ static int t_unmap(struct vma_tree *t, vaddr_t s, vaddr_t e)
 static bool same(const struct vm_area_struct *v, const struct mvma *x)
 {
 	return v->vm_start == x->s && v->vm_end == x->e && v->vm_flags == x->flags &&
-	       v->vm_file == x->file && v->vm_pgoff == x->pgoff;
+	       (void *)v->vm_file == x->file && v->vm_pgoff == x->pgoff;
 }
 
 /* Whether @t holds exactly @m's entries, walking forwards and (when @back) backwards. */
