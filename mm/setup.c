@@ -24,6 +24,7 @@
 #include <kmm/mm.h>
 #include <kmm/mm_types.h>
 #include <kmm/printk.h>
+#include <kmm/mman.h>
 #include <kmm/setup.h>
 #include <kmm/slab.h>
 #include <kmm/vmalloc.h>
@@ -423,6 +424,12 @@ static int hand_over(struct boot_mm *bm, const struct boot_params *bp)
 			e = vmalloc_add_early(bp->vmalloc, bm->layout.kimage_vaddr,
 					      bm->layout.kimage_end - bm->layout.kimage_vaddr,
 					      VM_MAP, NULL);
+		if (e)
+			return e;
+	}
+	/* The VM layer (Linux's proc_caches_init and asids_init): on the kernel's own slab. */
+	if (bp->slab == &slab_default_system) {
+		e = vm_init(&bm->geom, bp->nr_cpus, 16);
 		if (e)
 			return e;
 	}

@@ -126,9 +126,11 @@ void vm_area_free(struct vm_area_struct *vma);
 extern const struct vma_allocator vma_kmem_allocator;
 
 /*
- * Set up the VM layer on the booted kernel (after kmem_cache_init): the VMA cache and
- * asid_default for @nr_cpus CPUs with @asid_bits-bit ASIDs. 0 or -ENOMEM / -EINVAL.
+ * Set up the VM layer on the booted kernel (after kmem_cache_init): the VMA cache, asid_default
+ * for @nr_cpus CPUs with @asid_bits-bit ASIDs, and @user as the geometry of every new address
+ * space (vm_user_geometry). 0 or -ENOMEM / -EINVAL.
  */
-int vm_init(unsigned int nr_cpus, unsigned int asid_bits);
+int vm_init(const struct xlat_geometry *user, unsigned int nr_cpus, unsigned int asid_bits);
+extern struct xlat_geometry vm_user_geometry;
 
 #endif /* KMM_MMAN_H */

@@ -163,7 +163,12 @@ int sim_boot(struct sim_boot *sb, const struct sim_boot_opts *o, FILE *log, FILE
 
 	struct tlb_config tlb = TLB_CONFIG_DEFAULT;
 	struct mmu_features feat = MMU_FEATURES_DEFAULT;
-	if (hw_machine_init(&sb->machine, 1, &tlb, &feat))
+	unsigned int ncpus = o->ncpus ? o->ncpus : 1;
+	if (ncpus > NR_CPUS) {
+		fprintf(err, "kmm-sim boot: %u CPUs: at most %u\n", ncpus, (unsigned int)NR_CPUS);
+		return SIM_EXIT_USAGE;
+	}
+	if (hw_machine_init(&sb->machine, ncpus, &tlb, &feat))
 		return SIM_EXIT_FAIL;
 	for (unsigned int i = 0; i < sb->nmem; i++) {
 		if (hw_ram_add(&sb->machine.ram, sb->mem[i].base, sb->mem[i].size)) {
@@ -190,7 +195,7 @@ int sim_boot(struct sim_boot *sb, const struct sim_boot_opts *o, FILE *log, FILE
 		/* The page allocator works in 4K pages: with other granules the boot stops at
 		 * memblock for now. */
 		.ms = o->granule == PAGE_SIZE ? &mm_default_system : NULL,
-		.nr_cpus = 1,
+		.nr_cpus = ncpus,
 		.vmalloc = o->granule == PAGE_SIZE ? &vmalloc_default : NULL,
 		.slab = o->granule == PAGE_SIZE ? &slab_default_system : NULL,
 	};
@@ -216,13 +221,16 @@ int sim_boot(struct sim_boot *sb, const struct sim_boot_opts *o, FILE *log, FILE
 		fprintf(err, "kmm-sim boot: %s\n", msg);
 		return e == -EINVAL ? SIM_EXIT_USAGE : SIM_EXIT_FAIL;
 	}
-	struct hw_cpu *cpu = &sb->machine.cpus[0];
-	cpu->regs = (struct mmu_regs){ .sctlr = sb->mm.sctlr,
-				       .tcr = sb->mm.tcr,
-				       .ttbr0 = sb->mm.ttbr0,
-				       .ttbr1 = sb->mm.ttbr1,
-				       .mair = sb->mm.mair };
-	cpu->el = 1;
+	for (unsigned int i = 0; i < ncpus; i++) {
+		struct hw_cpu *cpu = &sb->machine.cpus[i];
+
+		cpu->regs = (struct mmu_regs){ .sctlr = sb->mm.sctlr,
+					       .tcr = sb->mm.tcr,
+					       .ttbr0 = sb->mm.ttbr0,
+					       .ttbr1 = sb->mm.ttbr1,
+					       .mair = sb->mm.mair };
+		cpu->el = 1;
+	}
 	return SIM_EXIT_OK;
 }
 

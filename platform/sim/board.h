@@ -53,6 +53,7 @@ struct sim_boot_opts {
 	uint64_t granule;
 	unsigned int va_bits;
 	bool kasan;
+	unsigned int ncpus; /* simulated CPUs; 0: 1 */
 	unsigned int show; /* SIM_SHOW_* views to print after boot */
 };
 
