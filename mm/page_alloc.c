@@ -914,7 +914,9 @@ void ms_free_pages(struct mem_system *ms, struct page *page, unsigned int order)
 	int mt = sec->pageblock_flags[idx >> pageblock_order];
 
 	page->_refcount = 0;
-	page->flags &= ~PAGE_ORDER_MASK;
+	/* Linux's free_pages_prepare: the flags of the page's last use go (PG_uptodate, PG_dirty,
+	 * PG_referenced...), so the next owner starts clean. */
+	page->flags &= ~(PAGE_ORDER_MASK | (BIT(NR_PAGEFLAGS) - 1));
 	if (order <= PAGE_ALLOC_COSTLY_ORDER)
 		free_unref_page(zone, page, pfn, order, mt);
 	else

@@ -42,10 +42,11 @@ struct address_space {
 	uint64_t size;			    /* i_size: bytes */
 	const struct file_backing_ops *ops; /* NULL: an in-memory file */
 	void *priv;
-	void *pages;		/* the page-cache index (mm/filemap.c's own structure) */
-	unsigned long nrpages;	/* pages cached */
-	unsigned long refcount; /* files referring to it */
-	char name[128];		/* the path /proc/PID/maps shows */
+	void *pages;		   /* the page-cache index (mm/filemap.c's own structure) */
+	unsigned int pages_height; /* its levels (mm/filemap.c); 0 when empty */
+	unsigned long nrpages;	   /* pages cached */
+	unsigned long refcount;	   /* files referring to it */
+	char name[128];		   /* the path /proc/PID/maps shows */
 };
 
 struct file {
@@ -71,7 +72,8 @@ struct file *file_create_backed(struct mem_system *ms, const char *name, uint64_
 
 /* Another reference to @f (Linux's get_file), and dropping one (fput): the last frees the file,
  * and the address_space with its cached pages when no file refers to it. Cached pages still
- * mapped somewhere at that point are a kernel bug, reported. */
+ * mapped or referenced elsewhere at that point are a kernel bug: reported as bad_page reports
+ * (counted in ms->nr_bad_pages) and leaked, their mapping cleared. */
 struct file *get_file(struct file *f);
 void fput(struct file *f);
 
@@ -89,7 +91,9 @@ struct page *filemap_get_page(struct address_space *mapping, uint64_t index, boo
 struct page *filemap_find_page(const struct address_space *mapping, uint64_t index);
 
 /* Read @len bytes at @off of @f into @buf through the page cache (Linux's kernel_read; exec
- * reads ELF headers with it). Returns bytes read (short at the end of the file) or -errno. */
+ * reads ELF headers with it). Returns bytes read (short at the end of the file, at most Linux's
+ * MAX_RW_COUNT) or -errno: -EBADF without FMODE_READ, -EINVAL for @off beyond INT64_MAX, or
+ * filemap_get_page's error when nothing was read. */
 long kernel_read(struct file *f, uint64_t off, void *buf, size_t len);
 
 /*
