@@ -9,6 +9,9 @@
  *      state in memory (FEAT_HAFDBS), and fills the walk cache and, if it did not fault, the TLB
  *      (ARM ARM D8.13: entries that fault on translation, address size or access flag are never
  *      cached).
+ *
+ * With the checker on (checker.h), every access served from a TLB entry or from a walk resumed
+ * from the walk cache, and every TLBI, is shown to it first.
  */
 #include "cpu.h"
 
@@ -43,13 +46,17 @@ int hw_machine_init(struct hw_machine *m, unsigned int ncpus, const struct tlb_c
 		}
 		m->ncpus = i + 1;
 	}
-	return 0;
+	int err = hw_checker_init(m);
+	if (err)
+		hw_machine_destroy(m);
+	return err;
 }
 
 void hw_machine_destroy(struct hw_machine *m)
 {
 	for (unsigned int i = 0; i < m->ncpus; i++)
 		tlb_destroy(&m->cpus[i].tlb);
+	hw_checker_destroy(m);
 	free(m->cpus);
 	hw_ram_destroy(&m->ram);
 	*m = (struct hw_machine){ 0 };
@@ -96,21 +103,22 @@ static bool dirty_update_applies(const struct hw_cpu *cpu, const struct mmu_tr *
 }
 
 /*
- * Walk for @va on a TLB miss, resuming from the walk cache, and cache what the walk found: its
- * tables always (they were reached through valid descriptors), its leaf only if it did not fault.
+ * Walk for @va on a TLB miss, resuming from the walk cache (@resumed), and cache what the walk
+ * found: its tables always (they were reached through valid descriptors), its leaf only if it did
+ * not fault.
  */
 static enum mmu_fault walk(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc, uint16_t asid,
-			   struct mmu_walk_result *w)
+			   struct mmu_walk_result *w, bool *resumed)
 {
 	struct tlb *tlb = &cpu->tlb;
 	unsigned int ttbr = (va >> 55) & 1;
 	struct mmu_walk_step start;
-	bool resume = tlb_walk_lookup(tlb, va, ttbr, asid, &start);
 
+	*resumed = tlb_walk_lookup(tlb, va, ttbr, asid, &start);
 	tlb->stats.walks++;
-	tlb->stats.walk_cache_hits += resume;
+	tlb->stats.walk_cache_hits += *resumed;
 	enum mmu_fault f = mmu_walk(&cpu->machine->ram, &cpu->regs, &cpu->machine->feat, va,
-				    cpu->el, acc, true, resume ? &start : NULL, w);
+				    cpu->el, acc, true, *resumed ? &start : NULL, w);
 	tlb->stats.reads += w->reads;
 	if (w->nsteps)
 		tlb_walk_insert(tlb, &w->geom, va, ttbr, asid, w->steps, w->nsteps);
@@ -148,9 +156,10 @@ static enum mmu_fault translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access 
 		tr = NULL;
 	}
 	struct mmu_walk_result w;
+	bool cached = tr != NULL; /* a TLB hit, or a walk resumed from the walk cache */
 	res->tlb_hit = tr != NULL;
 	if (!tr) {
-		res->fault = walk(cpu, va, acc, asid, &w);
+		res->fault = walk(cpu, va, acc, asid, &w, &cached);
 		res->level = w.level;
 		if (res->fault)
 			return res->fault;
@@ -158,6 +167,8 @@ static enum mmu_fault translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access 
 	}
 	res->level = tr->level;
 	res->fault = mmu_check(tr, &cpu->regs, cpu->el, acc);
+	if (res->fault == MMU_FAULT_NONE && cached && cpu->machine->checker.on)
+		hw_checker_served(cpu, va, acc, tr, res->tlb_hit);
 	if (res->fault == MMU_FAULT_NONE)
 		res->pa = tr->pa | (va & (tr->size - 1));
 	*span = tr->size - (va & (tr->size - 1));
@@ -219,34 +230,31 @@ enum mmu_fault hw_cpu_write(struct hw_cpu *cpu, vaddr_t va, const void *buf, siz
 	return copy(cpu, va, NULL, buf, len, res);
 }
 
-/* What each TLBI does: its scope, and whether it is broadcast to the Inner Shareable domain. */
-enum tlbi_scope { SCOPE_ALL, SCOPE_ASID, SCOPE_VA };
-
-struct tlbi_def {
-	enum tlbi_scope scope;
-	bool broadcast, all_asids, last_level;
-};
-
 static const struct tlbi_def tlbi_defs[] = {
-	[TLBI_VMALLE1] = { SCOPE_ALL, false, true, false },
-	[TLBI_VMALLE1IS] = { SCOPE_ALL, true, true, false },
-	[TLBI_ASIDE1] = { SCOPE_ASID, false, false, false },
-	[TLBI_ASIDE1IS] = { SCOPE_ASID, true, false, false },
-	[TLBI_VAE1] = { SCOPE_VA, false, false, false },
-	[TLBI_VAE1IS] = { SCOPE_VA, true, false, false },
-	[TLBI_VALE1] = { SCOPE_VA, false, false, true },
-	[TLBI_VALE1IS] = { SCOPE_VA, true, false, true },
-	[TLBI_VAAE1] = { SCOPE_VA, false, true, false },
-	[TLBI_VAAE1IS] = { SCOPE_VA, true, true, false },
-	[TLBI_VAALE1] = { SCOPE_VA, false, true, true },
-	[TLBI_VAALE1IS] = { SCOPE_VA, true, true, true },
+	[TLBI_VMALLE1] = { "VMALLE1", TLBI_SCOPE_ALL, false, true, false },
+	[TLBI_VMALLE1IS] = { "VMALLE1IS", TLBI_SCOPE_ALL, true, true, false },
+	[TLBI_ASIDE1] = { "ASIDE1", TLBI_SCOPE_ASID, false, false, false },
+	[TLBI_ASIDE1IS] = { "ASIDE1IS", TLBI_SCOPE_ASID, true, false, false },
+	[TLBI_VAE1] = { "VAE1", TLBI_SCOPE_VA, false, false, false },
+	[TLBI_VAE1IS] = { "VAE1IS", TLBI_SCOPE_VA, true, false, false },
+	[TLBI_VALE1] = { "VALE1", TLBI_SCOPE_VA, false, false, true },
+	[TLBI_VALE1IS] = { "VALE1IS", TLBI_SCOPE_VA, true, false, true },
+	[TLBI_VAAE1] = { "VAAE1", TLBI_SCOPE_VA, false, true, false },
+	[TLBI_VAAE1IS] = { "VAAE1IS", TLBI_SCOPE_VA, true, true, false },
+	[TLBI_VAALE1] = { "VAALE1", TLBI_SCOPE_VA, false, true, true },
+	[TLBI_VAALE1IS] = { "VAALE1IS", TLBI_SCOPE_VA, true, true, true },
 };
+
+const struct tlbi_def *tlbi_def(enum tlbi_op op)
+{
+	return &tlbi_defs[op];
+}
 
 static void tlbi_one(struct tlb *tlb, const struct tlbi_def *d, vaddr_t va, uint16_t asid)
 {
-	if (d->scope == SCOPE_ALL)
+	if (d->scope == TLBI_SCOPE_ALL)
 		tlb_inv_all(tlb);
-	else if (d->scope == SCOPE_ASID)
+	else if (d->scope == TLBI_SCOPE_ASID)
 		tlb_inv_asid(tlb, asid);
 	else
 		tlb_inv_va(tlb, va, asid, d->all_asids, d->last_level);
@@ -278,12 +286,21 @@ void hw_cpu_tlbi(struct hw_cpu *cpu, enum tlbi_op op, uint64_t xt)
 	uint16_t asid = tlbi_asid(cpu, xt);
 	struct hw_machine *m = cpu->machine;
 
+	if (m->checker.on)
+		hw_checker_tlbi(cpu, d, va, asid);
 	if (!d->broadcast) {
 		tlbi_one(&cpu->tlb, d, va, asid);
 		return;
 	}
 	for (unsigned int i = 0; i < m->ncpus; i++)
 		tlbi_one(&m->cpus[i].tlb, d, va, asid);
+}
+
+void hw_cpu_dsb(struct hw_cpu *cpu, enum hw_dsb domain)
+{
+	cpu->stores.unordered_nsh = false;
+	if (domain == HW_DSB_ISH)
+		cpu->stores.unordered_ish = false;
 }
 
 /* The fault status code of @f at @level (aarch64/esr.h). */

@@ -3,11 +3,13 @@
  * The emulated machine: RAM, and CPUs each with its translation registers, its exception level
  * and its TLB. A CPU translates every access through its TLB, walking the tables on a miss, and
  * executes TLBI instructions: the local forms act on its own TLB, the Inner Shareable (IS) forms
- * on every CPU's. Hosted only; it raises faults and never calls the kernel.
+ * on every CPU's. Hosted only; it raises faults and never calls the kernel. The rule checker
+ * (checker.h) watches it.
  */
 #ifndef HW_CPU_H
 #define HW_CPU_H
 
+#include "checker.h"
 #include "mmu.h"
 #include "ram.h"
 #include "tlb.h"
@@ -20,6 +22,7 @@ struct hw_cpu {
 	struct mmu_regs regs;
 	unsigned int el; /* 0 or 1: the exception level its accesses are made at */
 	struct tlb tlb;
+	struct hw_cpu_stores stores; /* for the checker */
 };
 
 struct hw_machine {
@@ -27,12 +30,16 @@ struct hw_machine {
 	struct mmu_features feat;
 	unsigned int ncpus;
 	struct hw_cpu *cpus;
+	struct hw_checker checker;
 };
 
 /* Defaults: 48-bit PAs, no FEAT_HAFDBS (an ARMv8.0 CPU such as Cortex-A53/A72 in QEMU). */
 #define MMU_FEATURES_DEFAULT ((struct mmu_features){ .pa_bits = 48, .hafdbs = false })
 
-/* A machine with no RAM yet (add it with hw_ram_add) and @ncpus CPUs; 0, -EINVAL or -ENOMEM. */
+/*
+ * A machine with no RAM yet (add it with hw_ram_add) and @ncpus CPUs, its rule checker on;
+ * 0, -EINVAL or -ENOMEM.
+ */
 int hw_machine_init(struct hw_machine *m, unsigned int ncpus, const struct tlb_config *tlb,
 		    const struct mmu_features *feat);
 void hw_machine_destroy(struct hw_machine *m);
@@ -86,6 +93,17 @@ enum tlbi_op {
 	TLBI_VAALE1IS,
 };
 
+/* What a TLBI does: its scope, and whether it is broadcast to the Inner Shareable domain. */
+enum tlbi_scope { TLBI_SCOPE_ALL, TLBI_SCOPE_ASID, TLBI_SCOPE_VA };
+
+struct tlbi_def {
+	const char *name; /* "VAE1IS" */
+	enum tlbi_scope scope;
+	bool broadcast, all_asids, last_level;
+};
+
+const struct tlbi_def *tlbi_def(enum tlbi_op op);
+
 /*
  * Execute "TLBI <op>, Xt" on @cpu. Xt is the instruction's operand: VA[55:12] in bits [43:0] and
  * the ASID in bits [63:48] (for the ops that take them).
@@ -96,5 +114,13 @@ static inline uint64_t tlbi_operand(vaddr_t va, uint16_t asid)
 {
 	return ((va >> 12) & GENMASK(43, 0)) | ((uint64_t)asid << 48);
 }
+
+/*
+ * Execute "DSB <domain>" (its ST form too) on @cpu: its earlier descriptor stores are now ordered
+ * before its later TLBIs, local ones after any DSB, broadcast ones after DSB ISH (ARM ARM B2.3.12).
+ * The emulated memory has no delay to wait for; the checker (HW_RULE_TLBI_DSB) tracks the order.
+ */
+enum hw_dsb { HW_DSB_NSH, HW_DSB_ISH };
+void hw_cpu_dsb(struct hw_cpu *cpu, enum hw_dsb domain);
 
 #endif /* HW_CPU_H */

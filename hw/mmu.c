@@ -106,7 +106,7 @@ static enum mmu_fault select_half(const struct mmu_regs *regs, const struct mmu_
 	return MMU_FAULT_NONE;
 }
 
-static void gather_table_attrs(struct mmu_table_acc *acc, uint64_t desc)
+void mmu_gather_table_attrs(struct mmu_table_acc *acc, uint64_t desc)
 {
 	acc->pxn |= !!(desc & TABLE_PXN);
 	acc->uxn |= !!(desc & TABLE_UXN);
@@ -154,15 +154,24 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 	unsigned int obits = output_bits(feat, (unsigned int)FIELD_GET(TCR_IPS_MASK, regs->tcr));
 	struct mmu_table_acc tacc = { 0 };
 	unsigned int level = g->start_level;
+	struct mmu_path path = {
+		.root = table,
+		.first = (uint8_t)level,
+		.root_shift = (uint8_t)(g->index_bits[level] + 3),
+		.granule_shift = (uint8_t)g->granule_shift,
+	};
 	if (start) {
 		level = start->level;
 		table = start->table;
 		tacc = start->acc;
+		path = start->path;
 	}
 	for (;; level++) {
-		out->steps[out->nsteps++] = (struct mmu_walk_step){ level, table, tacc };
+		out->steps[out->nsteps++] = (struct mmu_walk_step){ level, table, tacc, path };
 		paddr_t slot = table + 8ULL * xlat_index(g, level, va);
 		uint64_t desc;
+		path.desc[level] = slot;
+		path.n = (uint8_t)(level + 1 - path.first);
 		out->reads++;
 		if (hw_ram_read64(ram, slot, &desc))
 			return walk_fault(out, MMU_FAULT_EXTERNAL, level);
@@ -172,7 +181,7 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 		if ((desc & GENMASK(47, g->granule_shift)) >> obits)
 			return walk_fault(out, MMU_FAULT_ADDRESS_SIZE, level);
 		if (kind == DESC_TABLE) {
-			gather_table_attrs(&tacc, desc);
+			mmu_gather_table_attrs(&tacc, desc);
 			table = desc_oa(g, level, desc);
 			continue;
 		}
@@ -190,6 +199,7 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 			.asid = walk_asid(regs->tcr, regs),
 			.global = !(desc & PTE_NG),
 			.dbm = ha && (regs->tcr & TCR_HD) && (desc & PTE_DBM),
+			.path = path,
 		};
 		if (!(desc & PTE_AF) && !ha)
 			return walk_fault(out, MMU_FAULT_ACCESS_FLAG, level);

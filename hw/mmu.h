@@ -56,6 +56,23 @@ struct mmu_table_acc {
 };
 
 /*
+ * The descriptors a walk read, by level: @desc[l] is the physical address of the descriptor read
+ * at level l, for l in [@first, @first + @n), @first being the start level, in the table @root
+ * that the TTBR gave. A TLB entry depends on every one of them: the rule checker (hw/checker.h)
+ * counts the entries cached through each descriptor, and reads them again to find stale ones.
+ */
+struct mmu_path {
+	paddr_t desc[XLAT_LEVELS_MAX];
+	paddr_t root;
+	uint8_t first, n;
+	uint8_t root_shift;    /* the start table is 2^root_shift bytes (aligned so in the TTBR) */
+	uint8_t granule_shift; /* the tables below it are a granule */
+};
+
+/* Add the hierarchical attributes of table descriptor @desc to @acc. */
+void mmu_gather_table_attrs(struct mmu_table_acc *acc, uint64_t desc);
+
+/*
  * One table of a walk: the table at @level at physical address @table, with the hierarchical
  * attributes of the table descriptors above it. A walk cache holds these; a walk can resume from
  * one (the deeper the better) instead of starting from the TTBR.
@@ -64,6 +81,7 @@ struct mmu_walk_step {
 	unsigned int level;
 	paddr_t table;
 	struct mmu_table_acc acc;
+	struct mmu_path path; /* the table descriptors that led to @table (none for the start) */
 };
 
 /* A successful walk: a block or page translation, what a TLB entry caches. */
@@ -84,6 +102,7 @@ struct mmu_tr {
 	 * AP[2] in memory.
 	 */
 	bool dbm;
+	struct mmu_path path; /* the table descriptors above the leaf, and the leaf's */
 };
 
 struct mmu_walk_result {

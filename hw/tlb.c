@@ -8,12 +8,16 @@
  * only (ARM ARM D8.13 "Translation Lookaside Buffers", C5.5 "TLBI"); bit 55 tells the halves
  * apart. The walk cache is one fully associative array of intermediate tables. Both replace the
  * least recently used entry: every use stamps an entry with the next value of the clock.
+ *
+ * The descriptor counts (struct tlb_refs) are an open-addressing hash map with linear probing,
+ * at most half full, whose deletions shift the following run back (no tombstones).
  */
 #include "tlb.h"
 
 #include <kmm/errno.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The highest VA bit a tag holds. */
 #define TAG_TOP 55
@@ -46,6 +50,96 @@ static bool entry_holds(const struct tlb_entry *e, vaddr_t va, unsigned int shif
 static bool asid_match(const struct mmu_tr *tr, uint16_t asid)
 {
 	return tr->global || tr->asid == asid;
+}
+
+#define REFS_MIN_BITS 4
+
+size_t tlb_refs_needed(const struct tlb_config *cfg)
+{
+	return (size_t)cfg->entries * XLAT_LEVELS_MAX +
+	       (size_t)cfg->walk_entries * (XLAT_LEVELS_MAX - 1);
+}
+
+int tlb_refs_init(struct tlb_refs *r, size_t keys)
+{
+	unsigned int bits = REFS_MIN_BITS;
+
+	while (((size_t)1 << bits) < 2 * keys)
+		bits++;
+	*r = (struct tlb_refs){ .slots = calloc((size_t)1 << bits, sizeof(*r->slots)),
+				.bits = bits };
+	return r->slots ? 0 : -ENOMEM;
+}
+
+void tlb_refs_destroy(struct tlb_refs *r)
+{
+	free(r->slots);
+	*r = (struct tlb_refs){ 0 };
+}
+
+void tlb_refs_clear(struct tlb_refs *r)
+{
+	memset(r->slots, 0, sizeof(*r->slots) << r->bits);
+}
+
+static size_t refs_mask(const struct tlb_refs *r)
+{
+	return ((size_t)1 << r->bits) - 1;
+}
+
+/* The slot the probe for @pa starts at (Fibonacci hashing of the descriptor's index). */
+static size_t refs_home(const struct tlb_refs *r, paddr_t pa)
+{
+	return (size_t)(((pa >> 3) * 0x9e3779b97f4a7c15ULL) >> (64 - r->bits));
+}
+
+/* The slot holding @pa, or the free slot ending its probe. */
+static struct tlb_ref *refs_probe(const struct tlb_refs *r, paddr_t pa)
+{
+	size_t i = refs_home(r, pa);
+
+	while (r->slots[i].count && r->slots[i].pa != pa)
+		i = (i + 1) & refs_mask(r);
+	return &r->slots[i];
+}
+
+struct tlb_ref *tlb_refs_find(const struct tlb_refs *r, paddr_t pa)
+{
+	struct tlb_ref *s = refs_probe(r, pa);
+
+	return s->count ? s : NULL;
+}
+
+/* Free slot @hole, moving back each later slot of its run whose probe passes the hole. */
+static void refs_remove(struct tlb_refs *r, size_t hole)
+{
+	size_t mask = refs_mask(r);
+
+	for (size_t j = (hole + 1) & mask; r->slots[j].count; j = (j + 1) & mask) {
+		size_t home = refs_home(r, r->slots[j].pa);
+		if (((j - home) & mask) >= ((j - hole) & mask)) {
+			r->slots[hole] = r->slots[j];
+			hole = j;
+		}
+	}
+	r->slots[hole] = (struct tlb_ref){ 0 };
+}
+
+/* Count (@delta +1) or uncount (-1) an entry read through the descriptors of @p. */
+static void ref_path(struct tlb *tlb, const struct mmu_path *p, int delta)
+{
+	struct tlb_refs *r = tlb->refs;
+
+	for (unsigned int i = 0; r && i < p->n; i++) {
+		paddr_t pa = p->desc[p->first + i];
+		struct tlb_ref *s = refs_probe(r, pa);
+		if (delta > 0 && !s->count)
+			*s = (struct tlb_ref){ .pa = pa };
+		if (delta > 0)
+			s->count++;
+		else if (s->count && !--s->count)
+			refs_remove(r, (size_t)(s - r->slots));
+	}
 }
 
 int tlb_init(struct tlb *tlb, const struct tlb_config *cfg)
@@ -126,6 +220,9 @@ void tlb_insert(struct tlb *tlb, const struct mmu_tr *tr)
 	uint64_t old_size = e->tr.size;
 
 	tlb->stats.evictions += evicted;
+	ref_path(tlb, &tr->path, 1);
+	if (e->stamp)
+		ref_path(tlb, &e->tr.path, -1);
 	e->tr = *tr;
 	e->stamp = ++tlb->clock;
 	tlb->size_mask |= tr->size;
@@ -137,6 +234,7 @@ void tlb_drop(struct tlb *tlb, const struct mmu_tr *tr)
 {
 	size_t i = (size_t)(container_of(tr, struct tlb_entry, tr) - tlb->entries);
 
+	ref_path(tlb, &tr->path, -1);
 	tlb->entries[i].stamp = 0;
 	refresh_sizes(tlb);
 }
@@ -206,6 +304,9 @@ void tlb_walk_insert(struct tlb *tlb, const struct xlat_geometry *g, vaddr_t va,
 		};
 		struct tlb_walk_entry *e = pick_walk_slot(tlb, &key);
 		tlb->stats.evictions += e->stamp && !walk_same(e, &key);
+		ref_path(tlb, &key.step.path, 1);
+		if (e->stamp)
+			ref_path(tlb, &e->step.path, -1);
 		*e = key;
 		e->stamp = ++tlb->clock;
 	}
@@ -221,6 +322,7 @@ static unsigned int inv_walk(struct tlb *tlb, vaddr_t va, bool any_va, uint16_t 
 		struct tlb_walk_entry *e = &tlb->walk[i];
 		if (e->stamp && (all_asids || e->asid == asid) &&
 		    (any_va || va_match(e->va, va, e->shift))) {
+			ref_path(tlb, &e->step.path, -1);
 			e->stamp = 0;
 			n++;
 		}
@@ -233,24 +335,58 @@ void tlb_inv_all(struct tlb *tlb)
 	unsigned int n = inv_walk(tlb, 0, true, 0, true);
 
 	for (unsigned int i = 0; i < tlb->cfg.entries; i++) {
-		n += tlb->entries[i].stamp != 0;
-		tlb->entries[i].stamp = 0;
+		struct tlb_entry *e = &tlb->entries[i];
+		if (e->stamp) {
+			ref_path(tlb, &e->tr.path, -1);
+			e->stamp = 0;
+			n++;
+		}
 	}
 	tlb->size_mask = 0;
 	tlb->stats.invalidated += n;
+}
+
+typedef bool entry_fn(struct tlb *tlb, struct tlb_entry *e, void *ctx);
+
+/*
+ * @fn on each leaf entry a TLBI by ASID (@by_va false: the non-global entries of @asid) or by VA
+ * (entries containing @va, global or of @asid unless @all_asids) selects, until it returns true.
+ */
+static void for_each_selected(struct tlb *tlb, bool by_va, vaddr_t va, uint16_t asid,
+			      bool all_asids, entry_fn *fn, void *ctx)
+{
+	for (unsigned int i = 0; !by_va && i < tlb->cfg.entries; i++) {
+		struct tlb_entry *e = &tlb->entries[i];
+		if (e->stamp && !e->tr.global && e->tr.asid == asid && fn(tlb, e, ctx))
+			return;
+	}
+	/* By VA, only the set of each size present can hold an entry containing @va. */
+	for (uint64_t m = by_va ? tlb->size_mask : 0; m; m &= m - 1) {
+		unsigned int shift = size_shift(m);
+		struct tlb_entry *set = set_of(tlb, va, shift);
+		for (unsigned int w = 0; w < tlb->cfg.ways; w++) {
+			struct tlb_entry *e = &set[w];
+			if (entry_holds(e, va, shift) && (all_asids || asid_match(&e->tr, asid)) &&
+			    fn(tlb, e, ctx))
+				return;
+		}
+	}
+}
+
+/* entry_fn: invalidate @e, counting it in *(unsigned int *)@ctx. */
+static bool drop_entry(struct tlb *tlb, struct tlb_entry *e, void *ctx)
+{
+	ref_path(tlb, &e->tr.path, -1);
+	e->stamp = 0;
+	(*(unsigned int *)ctx)++;
+	return false;
 }
 
 void tlb_inv_asid(struct tlb *tlb, uint16_t asid)
 {
 	unsigned int dropped = 0;
 
-	for (unsigned int i = 0; i < tlb->cfg.entries; i++) {
-		struct tlb_entry *e = &tlb->entries[i];
-		if (e->stamp && !e->tr.global && e->tr.asid == asid) {
-			e->stamp = 0;
-			dropped++;
-		}
-	}
+	for_each_selected(tlb, false, 0, asid, false, drop_entry, &dropped);
 	if (dropped)
 		refresh_sizes(tlb);
 	tlb->stats.invalidated += dropped + inv_walk(tlb, 0, true, asid, false);
@@ -260,24 +396,46 @@ void tlb_inv_va(struct tlb *tlb, vaddr_t va, uint16_t asid, bool all_asids, bool
 {
 	unsigned int dropped = 0;
 
-	/* Only the set of each size present can hold an entry containing @va. */
-	for (uint64_t m = tlb->size_mask; m; m &= m - 1) {
-		unsigned int shift = size_shift(m);
-		struct tlb_entry *set = set_of(tlb, va, shift);
-		for (unsigned int w = 0; w < tlb->cfg.ways; w++) {
-			struct tlb_entry *e = &set[w];
-			if (entry_holds(e, va, shift) && (all_asids || asid_match(&e->tr, asid))) {
-				e->stamp = 0;
-				dropped++;
-			}
-		}
-	}
+	for_each_selected(tlb, true, va, asid, all_asids, drop_entry, &dropped);
 	if (dropped)
 		refresh_sizes(tlb);
 	/* The last-level forms may leave cached tables (ARM ARM D8.13, "TLBI ... L" forms). */
 	if (!last_level)
 		dropped += inv_walk(tlb, va, false, asid, all_asids);
 	tlb->stats.invalidated += dropped;
+}
+
+struct visit {
+	tlb_visit_fn *fn;
+	void *ctx;
+};
+
+/* entry_fn: the caller's tlb_visit_fn on @e's translation. */
+static bool visit_entry(struct tlb *tlb, struct tlb_entry *e, void *ctx)
+{
+	const struct visit *v = ctx;
+
+	(void)tlb;
+	return v->fn(v->ctx, &e->tr);
+}
+
+void tlb_visit(struct tlb *tlb, bool by_va, vaddr_t va, uint16_t asid, bool all_asids,
+	       tlb_visit_fn *fn, void *ctx)
+{
+	struct visit v = { fn, ctx };
+
+	for_each_selected(tlb, by_va, va, asid, all_asids, visit_entry, &v);
+}
+
+void tlb_set_refs(struct tlb *tlb, struct tlb_refs *r)
+{
+	tlb->refs = r;
+	for (unsigned int i = 0; i < tlb->cfg.entries; i++)
+		if (tlb->entries[i].stamp)
+			ref_path(tlb, &tlb->entries[i].tr.path, 1);
+	for (unsigned int i = 0; i < tlb->cfg.walk_entries; i++)
+		if (tlb->walk[i].stamp)
+			ref_path(tlb, &tlb->walk[i].step.path, 1);
 }
 
 unsigned int tlb_count(const struct tlb *tlb)

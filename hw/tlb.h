@@ -13,21 +13,23 @@
 
 #include "mmu.h"
 
+struct tlb;
+
 struct tlb_config {
-	unsigned int entries;      /* leaf entries; a multiple of @ways; 0 disables the TLB */
-	unsigned int ways;         /* associativity; == entries for fully associative */
+	unsigned int entries;	   /* leaf entries; a multiple of @ways; 0 disables the TLB */
+	unsigned int ways;	   /* associativity; == entries for fully associative */
 	unsigned int walk_entries; /* walk-cache entries (fully associative); 0 disables it */
 };
 
 #define TLB_CONFIG_DEFAULT ((struct tlb_config){ .entries = 1024, .ways = 4, .walk_entries = 32 })
 
 struct tlb_stats {
-	uint64_t hits, misses;    /* lookups of leaf entries */
-	uint64_t walks;           /* table walks started (one per miss that was walked) */
+	uint64_t hits, misses;	  /* lookups of leaf entries */
+	uint64_t walks;		  /* table walks started (one per miss that was walked) */
 	uint64_t walk_cache_hits; /* walks that resumed from a cached table */
-	uint64_t reads;           /* descriptors read by walks */
-	uint64_t evictions;       /* valid entries replaced (leaf and walk cache) */
-	uint64_t invalidated;     /* entries dropped by TLBIs (leaf and walk cache) */
+	uint64_t reads;		  /* descriptors read by walks */
+	uint64_t evictions;	  /* valid entries replaced (leaf and walk cache) */
+	uint64_t invalidated;	  /* entries dropped by TLBIs (leaf and walk cache) */
 };
 
 struct tlb_entry {
@@ -36,22 +38,53 @@ struct tlb_entry {
 };
 
 struct tlb_walk_entry {
-	vaddr_t va;          /* VA bits [55:shift]: those that selected the table */
-	unsigned int shift;  /* the shift of the level above the table's */
+	vaddr_t va;	    /* VA bits [55:shift]: those that selected the table */
+	unsigned int shift; /* the shift of the level above the table's */
 	struct mmu_walk_step step;
 	unsigned int ttbr;
 	uint16_t asid;
-	uint64_t stamp;      /* 0 = invalid */
+	uint64_t stamp; /* 0 = invalid */
 };
+
+/*
+ * How many cached entries (leaf and walk cache) of a machine's TLBs were read through each
+ * descriptor: a hash map from the descriptor's physical address, shared by the TLBs of one
+ * machine, kept up to date as they fill, evict and invalidate (each entry counts every
+ * descriptor of its struct mmu_path). The rule checker (hw/checker.h) reads it. Its size is fixed
+ * when it is made, for the TLBs it will serve (tlb_refs_needed), so it never fills up.
+ */
+struct tlb_ref {
+	paddr_t pa;
+	uint32_t count;	  /* entries cached through the descriptor at @pa; 0: a free slot */
+	uint64_t cleared; /* the checker's: the valid descriptor last cleared at @pa meanwhile */
+};
+
+struct tlb_refs {
+	struct tlb_ref *slots;
+	unsigned int bits; /* 2^bits slots */
+};
+
+/* The most descriptors the entries of a TLB of @cfg can be read through. */
+size_t tlb_refs_needed(const struct tlb_config *cfg);
+/* A map for @keys descriptors (at most half full): 0 or -ENOMEM. */
+int tlb_refs_init(struct tlb_refs *r, size_t keys);
+void tlb_refs_destroy(struct tlb_refs *r);
+/* Forget every count (before tlb_set_refs gives each TLB's again). */
+void tlb_refs_clear(struct tlb_refs *r);
+/* The counter of the descriptor at @pa, or NULL when no entry was read through it. */
+struct tlb_ref *tlb_refs_find(const struct tlb_refs *r, paddr_t pa);
+/* Count the entries of @tlb in @r from now on (NULL: stop), starting with those it holds. */
+void tlb_set_refs(struct tlb *tlb, struct tlb_refs *r);
 
 struct tlb {
 	struct tlb_config cfg;
 	unsigned int sets;
-	struct tlb_entry *entries;     /* sets * ways */
-	struct tlb_walk_entry *walk;   /* walk_entries */
-	uint64_t size_mask;            /* bit k set: some entry maps 2^k bytes (lookup probes each) */
+	struct tlb_entry *entries;   /* sets * ways */
+	struct tlb_walk_entry *walk; /* walk_entries */
+	uint64_t size_mask;	     /* bit k set: some entry maps 2^k bytes (lookup probes each) */
 	uint64_t clock;
 	struct tlb_stats stats;
+	struct tlb_refs *refs; /* counted in, when not NULL */
 };
 
 /* 0, -EINVAL for a bad geometry (ways not dividing entries), -ENOMEM. */
@@ -89,6 +122,14 @@ void tlb_walk_insert(struct tlb *tlb, const struct xlat_geometry *g, vaddr_t va,
 void tlb_inv_all(struct tlb *tlb);
 void tlb_inv_asid(struct tlb *tlb, uint16_t asid);
 void tlb_inv_va(struct tlb *tlb, vaddr_t va, uint16_t asid, bool all_asids, bool last_level);
+
+/*
+ * The leaf entries tlb_inv_asid (@by_va false) or tlb_inv_va (@by_va) would drop, without
+ * dropping them: @fn(@ctx, entry) for each, in no particular order, until it returns true.
+ */
+typedef bool tlb_visit_fn(void *ctx, const struct mmu_tr *tr);
+void tlb_visit(struct tlb *tlb, bool by_va, vaddr_t va, uint16_t asid, bool all_asids,
+	       tlb_visit_fn *fn, void *ctx);
 
 /* Number of valid leaf entries (for tests and views). */
 unsigned int tlb_count(const struct tlb *tlb);

@@ -13,6 +13,9 @@
  *
  * Also: counters, LRU through the CPU, split accesses, external aborts, MMU off, TBI, ASID
  * widths, and FEAT_HAFDBS updates seen in memory. Every granule is used.
+ *
+ * The tests that use stale entries on purpose claim each use from the rule checker
+ * (HW_RULE_STALE_TLB, and HW_RULE_TLBI_LOCAL for local TLBIs leaving other CPUs stale).
  */
 #include <aarch64/pgtable-hwdef.h>
 #include <aarch64/sysreg.h>
@@ -281,6 +284,7 @@ KTEST(cpu, stale_until_tlbi)
 		hw_cpu_tlbi(cpu, TLBI_VAE1, tlbi_operand(va + gsz - 1, ASID_A));
 		KT_EXPECT_EQ(kt, xlate(cpu, va, &hit), DATA(2));
 		KT_EXPECT_FALSE(kt, hit);
+		KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_STALE_TLB), 2ul);
 		if (kt->failures)
 			ktest_log(kt, "granule %llu, %u bits", (unsigned long long)geos[i].granule,
 				  geos[i].va_bits);
@@ -393,6 +397,9 @@ KTEST(cpu, tlbi_reach)
 		KT_EXPECT_TRUE(kt, sane);
 		if (!KT_EXPECT_EQ(kt, fresh, rc->fresh))
 			ktest_log(kt, "case %zu (op %d)", c, rc->op);
+		/* Every view read stale before the TLBI, the ones it missed after. */
+		KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_STALE_TLB),
+			     2 * NR_VIEWS - (unsigned long)__builtin_popcount(rc->fresh));
 		hw_machine_destroy(&e.m);
 	}
 }
@@ -435,6 +442,13 @@ KTEST(cpu, tlbi_is_vs_local)
 			KT_EXPECT_EQ(kt, f0, ops[i].rc.fresh);
 			if (!KT_EXPECT_EQ(kt, f1, bcast ? ops[i].rc.fresh : 0u))
 				ktest_log(kt, "op %zu, %s", i, bcast ? "IS" : "local");
+			/* The views each CPU still read stale; a local TLBI other than VMALLE1
+			 * leaving CPU 1 stale is reported too. */
+			unsigned long fresh = (unsigned long)__builtin_popcount(ops[i].rc.fresh);
+			KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_STALE_TLB),
+				     2 * NR_VIEWS - (bcast ? 2 * fresh : fresh));
+			KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_TLBI_LOCAL),
+				     !bcast && ops[i].local != TLBI_VMALLE1 ? 1ul : 0ul);
 			hw_machine_destroy(&e.m);
 		}
 	}
@@ -479,6 +493,8 @@ KTEST(cpu, vale1_keeps_walk_cache)
 		KT_EXPECT_EQ(kt, xlate(cpu, va, &hit), DATA(2));
 		KT_EXPECT_EQ(kt, st->walk_cache_hits, resumed + 1);
 		KT_EXPECT_EQ(kt, st->reads, reads + e.g.levels);
+		/* The stale leaf, then the stale walk-cache table. */
+		KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_STALE_TLB), 2ul);
 		hw_machine_destroy(&e.m);
 	}
 }
@@ -515,6 +531,7 @@ KTEST(cpu, block_entries)
 		hw_cpu_tlbi(cpu, TLBI_VALE1, tlbi_operand(va + size / 2 + 0x10000, ASID_A));
 		KT_EXPECT_EQ(kt, xlate(cpu, va, &hit), 2 * RAM_BASE);
 		KT_EXPECT_FALSE(kt, hit);
+		KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_STALE_TLB), 2ul);
 		if (kt->failures)
 			ktest_log(kt, "block %zu", i);
 		hw_machine_destroy(&e.m);
@@ -558,6 +575,8 @@ KTEST(cpu, asid_switch)
 	use_as(&e, cpu, AS_B, ASID_B);
 	KT_EXPECT_EQ(kt, xlate(cpu, g, &hit), DATA(3)); /* not B's DATA(4) */
 	KT_EXPECT_TRUE(kt, hit);
+	/* B's tables give DATA(4): a global entry where processes differ is a stale one. */
+	KT_EXPECT_EQ(kt, hw_checker_take(&e.m, HW_RULE_STALE_TLB), 1ul);
 	KT_EXPECT_EQ(kt, xlate(cpu, kva(&e, 0x10000), &hit), DATA(5));
 	KT_EXPECT_TRUE(kt, hit);
 	KT_EXPECT_EQ(kt, tlb_count(&cpu->tlb), 4u);

@@ -370,7 +370,8 @@ static void walk_of(const struct xlat_geometry *g, struct mmu_walk_step *steps, 
 {
 	*n = 0;
 	for (unsigned int l = g->start_level; l < 4; l++)
-		steps[(*n)++] = (struct mmu_walk_step){ l, 0x100000ULL * (l + 1) + salt, { 0 } };
+		steps[(*n)++] =
+		    (struct mmu_walk_step){ .level = l, .table = 0x100000ULL * (l + 1) + salt };
 }
 
 /* The level of the deepest cached table for @va, or -1. */
@@ -482,8 +483,8 @@ KTEST(tlb, walk_cache_lru)
 	KT_ASSERT_EQ(kt, xlat_geometry_init(&g, 4096, 39), 0); /* levels 1-3 */
 	KT_ASSERT_EQ(kt, tlb_init(&t, &(struct tlb_config){ 4, 4, 2 }), 0);
 	for (unsigned int i = 0; i < 3; i++) {
-		struct mmu_walk_step s[2] = { { 1, 0x1000, { 0 } },
-					      { 2, 0x10000 * (i + 1), { 0 } } };
+		struct mmu_walk_step s[2] = { { .level = 1, .table = 0x1000 },
+					      { .level = 2, .table = 0x10000 * (i + 1) } };
 		tlb_walk_insert(&t, &g, i * G1, 0, 1, s, 2);
 		if (i == 1)
 			KT_EXPECT_EQ(kt, deepest(&t, 0, 1, &tab), 2); /* region 1 becomes the LRU */

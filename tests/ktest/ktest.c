@@ -8,6 +8,8 @@
 extern const struct ktest_case __start_ktest_cases[];
 extern const struct ktest_case __stop_ktest_cases[];
 
+void (*ktest_after_case)(struct ktest *kt);
+
 static void fail_header(struct ktest *kt, const char *file, int line)
 {
 	kt->failures++;
@@ -122,6 +124,8 @@ struct ktest_summary ktest_run_all(const char *const *filters, int nfilters,
 		}
 		struct ktest kt = { .tc = tc, .seed = seed };
 		tc->fn(&kt);
+		if (ktest_after_case)
+			ktest_after_case(&kt);
 		n++;
 		if (kt.failures) {
 			sum.failed++;

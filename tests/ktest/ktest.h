@@ -100,6 +100,12 @@ struct ktest_summary ktest_run_all(const char *const *filters, int nfilters,
 				   unsigned long long seed);
 /* Print "suite.name" of every case, one a line. */
 void ktest_list(void);
+/*
+ * If set, called after each case ran, before its result is printed: it may fail the case
+ * (kt->failures++, with ktest_log lines saying why). The hosted runner checks the emulated
+ * hardware's rule checker there.
+ */
+extern void (*ktest_after_case)(struct ktest *kt);
 
 /* A small deterministic PRNG for randomised tests (SplitMix64). */
 static inline uint64_t ktest_rand(uint64_t *state)

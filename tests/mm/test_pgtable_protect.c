@@ -231,6 +231,7 @@ KTEST(pgtable_protect, stale_tlb_until_flush)
 	KT_EXPECT_EQ(kt, pgtable_protect(&e->pt, va + 4096, 4096, PTE_RDONLY, 0, &out), 0);
 	KT_EXPECT_EQ(kt, hw_cpu_translate(cpu, va + 4096, MMU_WRITE, &acc), MMU_FAULT_NONE);
 	KT_EXPECT_TRUE(kt, acc.tlb_hit);
+	KT_EXPECT_EQ(kt, hw_checker_take(&e->m, HW_RULE_STALE_TLB), 1ul);
 	arch_flush_tlb_kernel_range(out.start, out.end);
 	KT_EXPECT_EQ(kt, hw_cpu_translate(cpu, va + 4096, MMU_WRITE, &acc), MMU_FAULT_PERMISSION);
 	KT_EXPECT_EQ(kt, hw_cpu_translate(cpu, va + 4096, MMU_READ, &acc), MMU_FAULT_NONE);

@@ -128,6 +128,7 @@ KTEST(pgtable_unmap, caller_flushes_leaves)
 	KT_EXPECT_EQ(kt, pgtable_unmap(&e->pt, va + 4096, 4096, &out), 0);
 	KT_EXPECT_EQ(kt, hw_cpu_translate(&e->m.cpus[0], va + 4096, MMU_READ, &acc), 0);
 	KT_EXPECT_TRUE(kt, acc.tlb_hit);
+	KT_EXPECT_EQ(kt, hw_checker_take(&e->m, HW_RULE_STALE_TLB), 1ul);
 	arch_flush_tlb_kernel_range(out.start, out.end);
 	KT_EXPECT_EQ(kt, hw_cpu_translate(&e->m.cpus[0], va + 4096, MMU_READ, &acc),
 		     MMU_FAULT_TRANSLATION);

@@ -180,6 +180,7 @@ KTEST(vmalloc, lazy_purge)
 	KT_EXPECT_EQ(kt, walk(e, V(p), &pa), MMU_FAULT_TRANSLATION);
 	KT_EXPECT_EQ(kt, hw_cpu_write(&e->m.cpus[1], V(p), &c, 1, &acc), MMU_FAULT_NONE);
 	KT_EXPECT_TRUE(kt, acc.tlb_hit); /* stale until the purge */
+	KT_EXPECT_EQ(kt, hw_checker_take(&e->m, HW_RULE_STALE_TLB), 1ul);
 	void *q = vmc_vmalloc(&e->vc, 2 * PAGE_SIZE, GFP_KERNEL, NULL);
 	KT_EXPECT_GT(kt, V(q), V(p)); /* p's VAs are not reused before the purge */
 	KT_EXPECT_EQ(kt, vmalloc_check(&e->vc), 0);
