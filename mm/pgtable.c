@@ -115,14 +115,23 @@ static int take_tables(struct map_walk *w)
 	return 0;
 }
 
+/* Link the empty (zeroed) table @t into the invalid @slot at @level, and count it. */
+static void link_table(struct pgtable *pt, unsigned int level, uint64_t *slot, paddr_t t)
+{
+	static const struct table_attrs none;
+
+	write_desc(slot, desc_make_table(&pt->geom, t, &none));
+	pt->table_pages++;
+	pt->level_tables[level + 1]++;
+	pt->table_bytes += xlat_granule_size(&pt->geom);
+}
+
 /*
  * The table to create below the invalid @slot at @level: counted (NULL, an empty table to the
  * counting pass), or taken from the pool, linked into @slot and returned.
  */
 static uint64_t *new_table(struct map_walk *w, unsigned int level, uint64_t *slot)
 {
-	static const struct table_attrs none;
-	struct pgtable *pt = w->pt;
 	paddr_t t = w->pool;
 	uint64_t *v;
 
@@ -134,10 +143,7 @@ static uint64_t *new_table(struct map_walk *w, unsigned int level, uint64_t *slo
 	v = arch_phys_to_virt(t);
 	w->pool = v[0];
 	v[0] = 0;
-	write_desc(slot, desc_make_table(&pt->geom, t, &none));
-	pt->table_pages++;
-	pt->level_tables[level + 1]++;
-	pt->table_bytes += xlat_granule_size(&pt->geom);
+	link_table(w->pt, level, slot, t);
 	return v;
 }
 
@@ -408,6 +414,8 @@ struct leaf_walk {
 	struct pgtable_unmapped *out;
 	bool protect;	     /* pgtable_protect: rewrite the leaves' permissions, else clear them */
 	uint64_t set, clear; /* protect: the permission bits to set and to clear */
+	pgtable_leaf_fn fn;  /* unmap: shown each leaf before it is cleared (or NULL) */
+	void *ctx;
 };
 
 /* Counting: the tables splitting a block at @level for [va, last], which it covers in part, takes:
@@ -465,11 +473,13 @@ static uint64_t *split_block(struct leaf_walk *w, unsigned int level, uint64_t *
  * not among the changes that require it); the old permissions may stay in the TLBs until the
  * caller invalidates.
  */
-static void change_leaf(struct leaf_walk *w, uint64_t *slot, uint64_t desc, vaddr_t va,
-			vaddr_t last)
+static void change_leaf(struct leaf_walk *w, unsigned int level, uint64_t *slot, uint64_t desc,
+			vaddr_t va, vaddr_t last)
 {
 	struct pgtable_unmapped *out = w->out;
 
+	if (w->fn)
+		w->fn(w->ctx, va, desc, level);
 	write_desc(slot, w->protect ? (desc & ~w->clear) | w->set : 0);
 	if (out->start == out->end || va < out->start)
 		out->start = va;
@@ -537,7 +547,7 @@ static int leaf_entry(struct leaf_walk *w, unsigned int level, uint64_t *slot, v
 		return -EINVAL;
 	if (IS_ALIGNED(va, size) && last - va == size - 1) {
 		if (w->tables.write)
-			change_leaf(w, slot, desc, va, last);
+			change_leaf(w, level, slot, desc, va, last);
 		return 0;
 	}
 	if (!w->tables.write) {
@@ -589,11 +599,17 @@ static int leaf_walk_run(struct leaf_walk *w, vaddr_t va, uint64_t size)
 	return 0;
 }
 
-int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out)
+int pgtable_unmap_leaves(struct pgtable *pt, vaddr_t va, uint64_t size, pgtable_leaf_fn fn,
+			 void *ctx, struct pgtable_unmapped *out)
 {
-	struct leaf_walk w = { .tables = { .pt = pt }, .out = out };
+	struct leaf_walk w = { .tables = { .pt = pt }, .out = out, .fn = fn, .ctx = ctx };
 
 	return leaf_walk_run(&w, va, size);
+}
+
+int pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t size, struct pgtable_unmapped *out)
+{
+	return pgtable_unmap_leaves(pt, va, size, NULL, NULL, out);
 }
 
 int pgtable_protect(struct pgtable *pt, vaddr_t va, uint64_t size, uint64_t set, uint64_t clear,
@@ -608,4 +624,99 @@ int pgtable_protect(struct pgtable *pt, vaddr_t va, uint64_t size, uint64_t set,
 		return -EINVAL;
 	}
 	return leaf_walk_run(&w, va, size);
+}
+
+/*
+ * The single-entry walk of pgtable_pte_slot: from the root down to the level-3 table that
+ * translates @va, creating missing tables when @alloc. A new table is zeroed before it is linked,
+ * and the DSB ISHST orders the zeroing before the descriptor that publishes it, so that no walk
+ * sees stale entries through it (ARM ARM B2.3 "Definition of the Armv8 memory model", the
+ * ordering of stores observed by translation table walks).
+ */
+uint64_t *pgtable_pte_slot(struct pgtable *pt, vaddr_t va, bool alloc, int *err)
+{
+	const struct xlat_geometry *g = &pt->geom;
+	uint64_t *table = arch_phys_to_virt(pt->root);
+	int e = -EINVAL;
+
+	if (!va_in_one_half(g, va, va))
+		goto fail;
+	for (unsigned int level = g->start_level; table && level < 3; level++) {
+		uint64_t *slot = &table[xlat_index(g, level, va)];
+		uint64_t desc = read_desc(slot);
+		paddr_t t;
+
+		if ((desc & DESC_TYPE_MASK) == DESC_TYPE_TABLE) {
+			table = arch_phys_to_virt(desc & GENMASK(47, g->granule_shift));
+			continue;
+		}
+		e = desc_kind(g, level, desc) == DESC_BLOCK ? -EEXIST : alloc ? -ENOMEM : -ENOENT;
+		t = e == -ENOMEM ? get_table(pt->alloc, xlat_granule_size(g)) : 0;
+		if (!t)
+			goto fail;
+		arch_dsb_ishst();
+		link_table(pt, level, slot, t);
+		table = arch_phys_to_virt(t);
+	}
+	if (table)
+		return &table[xlat_index(g, 3, va)];
+	e = -EFAULT;
+fail:
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+/* One pgtable_walk_leaves call: the geometry, the callback and its context. */
+struct slot_walk {
+	const struct xlat_geometry *g;
+	pgtable_slot_fn fn;
+	void *ctx;
+};
+
+/* Visit the leaves translating [va, last] in @table at @level; tables missing are skipped. */
+static int walk_slots(const struct slot_walk *w, unsigned int level, uint64_t *table, vaddr_t va,
+		      vaddr_t last)
+{
+	const struct xlat_geometry *g = w->g;
+	uint64_t mask = xlat_entry_size(g, level) - 1;
+
+	for (;;) {
+		vaddr_t end = (va | mask) < last ? (va | mask) : last;
+		uint64_t *slot = &table[xlat_index(g, level, va)];
+		uint64_t desc = read_desc(slot);
+		uint64_t *next;
+		int err = 0;
+
+		switch (desc_kind(g, level, desc)) {
+		case DESC_TABLE:
+			next = arch_phys_to_virt(desc_oa(g, level, desc));
+			err = next ? walk_slots(w, level + 1, next, va, end) : -EFAULT;
+			break;
+		case DESC_BLOCK:
+		case DESC_PAGE:
+			err = w->fn(w->ctx, va & ~mask, slot, level);
+			break;
+		default:
+			break;
+		}
+		if (err || end == last)
+			return err;
+		va = end + 1;
+	}
+}
+
+int pgtable_walk_leaves(const struct pgtable *pt, vaddr_t start, vaddr_t end, pgtable_slot_fn fn,
+			void *ctx)
+{
+	const struct slot_walk w = { &pt->geom, fn, ctx };
+	uint64_t *root = arch_phys_to_virt(pt->root);
+
+	if (start == end)
+		return 0;
+	if (end - 1 < start || !va_in_one_half(&pt->geom, start, end - 1))
+		return -EINVAL;
+	if (!root)
+		return -EFAULT;
+	return walk_slots(&w, pt->geom.start_level, root, start, end - 1);
 }

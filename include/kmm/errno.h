@@ -9,6 +9,7 @@
 #define EPERM 1
 #define ENOENT 2
 #define EIO 5
+#define E2BIG 7
 #define ENOEXEC 8
 #define EBADF 9
 #define EAGAIN 11
@@ -23,5 +24,7 @@
 #define ERANGE 34
 #define ENOSYS 38
 #define EOVERFLOW 75
+#define ELIBBAD 80
+#define EOPNOTSUPP 95
 
 #endif /* KMM_ERRNO_H */

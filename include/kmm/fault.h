@@ -44,16 +44,20 @@ typedef unsigned int vm_fault_t;
  * caller) of its mm: make the page present with the permissions its VMA gives, copying on a
  * write to a CoW page. Counts min_flt/maj_flt, cow_copies/cow_reuses in the mm. The TLB is
  * maintained: a PTE replaced (CoW) is invalidated by VA and ASID before the new one is written
- * (break-before-make); a PTE only upgraded (AF, write permission on reuse) needs no flush.
+ * (break-before-make); setting AF needs no flush (an entry that faults on AF is never cached);
+ * write permission granted in place (reuse) invalidates the page's entry after the write, as
+ * the read-only entry may be cached and fault again (Linux's arm64 ptep_set_access_flags).
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, vaddr_t address, unsigned int flags);
 
 /* Signals and their codes (Linux's values) for a fault the kernel cannot resolve. */
 #define SIGBUS 7
+#define SIGKILL 9 /* out of memory */
 #define SIGSEGV 11
 #define SEGV_MAPERR 1 /* no VMA at the address */
 #define SEGV_ACCERR 2 /* the VMA does not allow the access */
 #define BUS_ADRERR 2  /* a file page beyond the end of the file */
+#define BUS_OBJERR 3  /* an abort other than a translation, access-flag or permission fault */
 
 struct ksiginfo {
 	int signo; /* 0: none */
@@ -67,10 +71,12 @@ struct ksiginfo {
  * permission faults from EL0 (and from EL1 on a user address, as copy_{to,from}_user would take)
  * are looked up in @mm's VMAs: a missing VMA is SEGV_MAPERR (a stack VMA below grows to cover
  * the address if its guard gap and rlimit allow), a VMA without the access's permission
- * SEGV_ACCERR, else handle_mm_fault decides. Takes and drops the mmap lock. Returns 0 when the
- * access can be retried; else fills @info with the signal for the process (SIGSEGV, SIGBUS;
- * out of memory is reported as SIGKILL 9) and returns its number. Other aborts (external,
- * address size) are SIGBUS.
+ * SEGV_ACCERR (arm64 Linux's: an instruction fetch needs VM_EXEC, a write VM_WRITE, a read any
+ * of VM_READ, VM_WRITE, VM_EXEC, all of which AArch64 makes readable at EL0; the kernel's own
+ * instruction fetches from user memory are SEGV_ACCERR), else handle_mm_fault decides. Takes
+ * and drops the mmap lock. Returns 0 when the access can be retried; else fills @info with the
+ * signal for the process (SIGSEGV, SIGBUS; out of memory is reported as SIGKILL 9) and returns
+ * its number. Other aborts (external, address size) are SIGBUS (BUS_OBJERR).
  */
 int do_page_fault(struct mm_struct *mm, vaddr_t far, uint64_t esr, struct ksiginfo *info);
 

@@ -21,6 +21,7 @@ struct file;
 #define PROT_READ 0x1
 #define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
+#define PROT_SEM 0x8 /* accepted and ignored, as on arm64 */
 #define PROT_GROWSDOWN 0x01000000
 #define PROT_GROWSUP 0x02000000
 
@@ -53,6 +54,10 @@ struct file;
 #define MADV_DONTFORK 10
 #define MADV_DOFORK 11
 
+/* The VMA flags MADV_SEQUENTIAL and MADV_RANDOM set (Linux's values; read-ahead hints). */
+#define VM_SEQ_READ 0x00008000UL
+#define VM_RAND_READ 0x00010000UL
+
 /* mremap flags */
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
@@ -67,6 +72,12 @@ struct file;
 #define MMAP_MIN_GAP (128UL << 20)
 /* ptmalloc's and the kernel's: mmap below this address is refused (vm.mmap_min_addr). */
 #define MMAP_MIN_ADDR 0x10000UL
+/* vm.max_map_count (Linux's sysctl, 65530 by default): more VMAs than this in an address space
+ * are refused (ENOMEM; EAGAIN from madvise). */
+#define DEFAULT_MAX_MAP_COUNT 65530
+extern unsigned long sysctl_max_map_count;
+/* The default RLIMIT_MEMLOCK (Linux 6.1's MLOCK_LIMIT): VM_LOCKED pages beyond it are EAGAIN. */
+#define MLOCK_RLIMIT_DEFAULT (8UL << 20)
 
 /*
  * Set @mm's mmap_base as Linux's arch_pick_mmap_layout without randomization: STACK_TOP
@@ -99,7 +110,8 @@ int vm_brk_flags(struct mm_struct *mm, vaddr_t addr, size_t len, unsigned long v
 
 /*
  * Grow the stack VMA @vma (VM_GROWSDOWN) down to cover @address (Linux's expand_stack), keeping
- * stack_guard_gap to the VMA below and within RLIMIT_STACK. 0, or -ENOMEM.
+ * stack_guard_gap to the VMA below and within RLIMIT_STACK; the mmap lock held. 0, -ENOMEM, or
+ * -EPERM for an address below MMAP_MIN_ADDR.
  */
 struct vm_area_struct;
 int expand_stack(struct vm_area_struct *vma, vaddr_t address);
@@ -107,16 +119,26 @@ int expand_stack(struct vm_area_struct *vma, vaddr_t address);
 /*
  * Tear down everything mapped in @mm (Linux's exit_mmap): every VMA's pages unmapped (their
  * counts dropped, the TLB entries of the mm's ASID invalidated), every VMA and its file
- * reference released. The page tables themselves go with mm_destroy.
+ * reference released, the VM counters zeroed. Takes the mmap lock itself, as Linux's does. The
+ * page tables themselves go with mm_destroy.
  */
 void exit_mmap(struct mm_struct *mm);
 
 /*
+ * Account @npages (negative: remove) of a VMA with @flags in @mm's total_vm and in exec_vm,
+ * stack_vm or data_vm (Linux's vm_stat_account), for code that adds VMAs itself (exec's stack).
+ */
+void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
+
+/*
  * Check @mm's VM invariants: the VMA tree (vma_check, strict merging not required), every VMA
- * inside [MMAP_MIN_ADDR?0, task_size) with vm_mm == @mm, every present PTE inside a VMA with
- * permissions the VMA allows and pointing at a page whose map count counts it, the RSS counters
- * equal to the pages mapped, total_vm equal to the VMAs' pages. NULL when all hold, else a
- * message (in a static buffer) naming the first broken one and where.
+ * inside [MMAP_MIN_ADDR, task_size) with vm_mm == @mm, every present PTE a page (level 3)
+ * inside a VMA with permissions the VMA allows (mk_pte's: nG and PXN set, EL0 access only with
+ * R/W/X, write only with VM_WRITE and, in a private VMA, only on an anonymous page mapped once,
+ * EL0 execute only with VM_EXEC) and pointing at a page whose map count counts it, the RSS
+ * counters equal to the pages mapped, total_vm, data_vm, exec_vm and stack_vm equal to the
+ * VMAs' pages. Takes no lock. NULL when all hold, else a message (in a static buffer) naming
+ * the first broken one and where.
  */
 const char *mm_check(struct mm_struct *mm);
 

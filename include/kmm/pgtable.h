@@ -123,7 +123,8 @@ int pgtable_unmap_leaves(struct pgtable *pt, vaddr_t va, uint64_t size, pgtable_
  * allocator fails); without it, NULL when a table is missing. NULL too when a block maps @va
  * (the VM layer maps user memory with pages only) or @va is in neither half of the VA space.
  * *@err (if not NULL) says why NULL: -ENOENT (no table, !@alloc), -ENOMEM, -EEXIST (a block),
- * -EINVAL, -EFAULT. The slot is live: write it with set_pte (arch.h).
+ * -EINVAL, -EFAULT. On -ENOMEM the tables linked before the allocator failed stay, empty (an
+ * unmap of their range frees them). The slot is live: write it with set_pte (arch.h).
  */
 uint64_t *pgtable_pte_slot(struct pgtable *pt, vaddr_t va, bool alloc, int *err);
 
@@ -133,7 +134,8 @@ uint64_t *pgtable_pte_slot(struct pgtable *pt, vaddr_t va, bool alloc, int *err)
  * (it may lie below @start for a block). Missing tables are skipped without visiting their
  * range page by page, so a sparse walk costs what is mapped. @fn may rewrite the leaf through
  * @slot with set_pte (not turn it into a table); a non-zero return stops the walk and is
- * returned. 0 when all were visited, -EINVAL for a range outside one half of the VA space.
+ * returned. 0 when all were visited, -EINVAL for a range outside one half of the VA space,
+ * -EFAULT for a table descriptor pointing outside the direct view of memory.
  */
 typedef int (*pgtable_slot_fn)(void *ctx, vaddr_t va, uint64_t *slot, unsigned int level);
 int pgtable_walk_leaves(const struct pgtable *pt, vaddr_t start, vaddr_t end, pgtable_slot_fn fn,

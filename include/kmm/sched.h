@@ -24,6 +24,23 @@ struct task_struct {
 	struct ksiginfo signal; /* the last fatal signal delivered (signo 0: none) */
 };
 
+/*
+ * Set up the task_struct and mm_struct caches and start a new task list and pid sequence (Linux's
+ * fork_init and proc_caches_init): vm_init calls it at each boot. 0 or -ENOMEM.
+ */
+int fork_init(void);
+
+/* A new empty address space of geometry @g whose tables come from @ms (Linux's mm_alloc), from
+ * the mm_struct cache; NULL when out of memory. */
+struct mm_struct *mm_alloc(const struct xlat_geometry *g, struct mem_system *ms);
+
+/* Tear down and free an address space no task uses any more (Linux's mmput of the last user):
+ * exit_mmap, mm_destroy, back to the cache. */
+void mmput(struct mm_struct *mm);
+
+/* Set @t's name to @comm, truncated to TASK_COMM_LEN - 1 characters (__set_task_comm). */
+void set_task_comm(struct task_struct *t, const char *comm);
+
 /* Every live task, oldest first. */
 extern struct list_head task_list;
 
@@ -53,7 +70,13 @@ void do_exit(struct task_struct *t);
  * runs, only the layout matters; anything else is -ENOEXEC), its PT_LOAD segments as private
  * file mappings (bss anonymous), PT_INTERP's file mapped too (@open_interp opens it by path), the
  * stack with argv, envp and the auxiliary vector, brk after the image. Nothing is faulted in
- * beyond what building the stack writes. The old address space is kept when this fails.
+ * beyond what exec writes: the stack it builds and the zeroed rest of an image's last file page
+ * (padzero, a copy-on-write fault). The old address space is kept when this fails.
+ * @file stays the caller's (the mappings take references of their own); the interpreter's file
+ * is put before this returns. @t's name becomes the last component of @file's path. Returns 0,
+ * or -ENOEXEC (not an ELF executable for one of the two machines), -E2BIG (arguments too long),
+ * -ELIBBAD (a bad interpreter), -EINVAL or -EEXIST (bad segments), -EFAULT (padzero cannot write:
+ * a file too short for its segments), @open_interp's error, -EIO, -ENOMEM.
  */
 struct file;
 typedef struct file *(*exec_open_fn)(void *ctx, const char *path, int *err);

@@ -12,6 +12,7 @@ const struct sim_command sim_commands[] = {
 	{ "ptcost", "page-table memory that identity maps take, built for real", cmd_ptcost },
 	{ "boot", "boot a board: device tree, memblock, layout, boot page tables", cmd_boot },
 	{ "run", "the main job: boot the default board (for now as far as kmm boots)", cmd_run },
+	{ "exec", "exec a host ELF file in a new process and print its /proc/PID/maps", cmd_exec },
 };
 const size_t sim_ncommands = ARRAY_SIZE(sim_commands);
 

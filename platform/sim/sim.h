@@ -32,6 +32,7 @@ sim_cmd_fn cmd_dt;	 /* the memory a device-tree blob describes */
 sim_cmd_fn cmd_boot;	 /* boot a simulated board's memory management */
 sim_cmd_fn cmd_run;	 /* the main job: boot the default board */
 sim_cmd_fn cmd_ptcost;	 /* page-table memory of identity maps, built by the mapper */
+sim_cmd_fn cmd_exec;	 /* exec a host ELF file in a new process, print its maps */
 
 struct sim_command {
 	const char *name;
