@@ -2,11 +2,16 @@
 /*
  * The ASID allocator; see include/kmm/asid.h for the contract. The algorithm is Linux 6.1's
  * arch/arm64/mm/context.c (without pinned ASIDs and the KPTI ASID pairs, which kmm has not).
+ *
+ * Locking: one lock, a->lock (Linux's cpu_asid_lock), held for all of asid_check_and_switch
+ * and taken inside any lock of its callers (the scheduler's, when there is one); it calls out to
+ * nothing, so no other lock nests inside it.
  */
 #include <kmm/asid.h>
 #include <kmm/mm_struct.h>
 #include <kmm/bug.h>
 #include <kmm/errno.h>
+#include <kmm/spinlock.h>
 
 /* The number of ASIDs of the width, 0 included (Linux's NUM_USER_ASIDS). */
 static uint64_t nr_asids(const struct asid_allocator *a)
@@ -58,6 +63,7 @@ int asid_allocator_init(struct asid_allocator *a, unsigned int asid_bits, unsign
 	if (asid_bits < ASID_BITS_MIN || asid_bits > ASID_BITS_MAX || nr_cpus == 0 ||
 	    nr_cpus > NR_CPUS || BIT(asid_bits) - 1 <= nr_cpus)
 		return -EINVAL;
+	spin_lock_init(&a->lock);
 	a->bits = asid_bits;
 	a->nr_cpus = nr_cpus;
 	a->generation = BIT(asid_bits);
@@ -119,6 +125,7 @@ static uint64_t new_context(struct asid_allocator *a, uint64_t ctx)
 {
 	uint64_t asid;
 
+	lockdep_assert_held(&a->lock);
 	if (ctx != 0) {
 		uint64_t newctx = a->generation | asid_ctx_asid(a, ctx);
 
@@ -140,12 +147,12 @@ static uint64_t new_context(struct asid_allocator *a, uint64_t ctx)
 	return a->generation | asid;
 }
 
-uint64_t asid_check_and_switch(struct asid_allocator *a, unsigned int cpu, uint64_t *context_id,
-			       bool *need_local_flush)
+/* asid_check_and_switch under the allocator's lock. */
+static uint64_t check_and_switch_locked(struct asid_allocator *a, unsigned int cpu,
+					uint64_t *context_id, bool *need_local_flush)
 {
 	uint64_t ctx = *context_id;
 
-	BUG_ON(cpu >= a->nr_cpus);
 	*need_local_flush = false;
 	/* A never-run mm's 0 is of no generation: generations start at 2^bits. */
 	if (asid_ctx_current(a, ctx) && a->active[cpu] != 0) {
@@ -154,7 +161,7 @@ uint64_t asid_check_and_switch(struct asid_allocator *a, unsigned int cpu, uint6
 	}
 	if (!asid_ctx_current(a, ctx)) {
 		ctx = new_context(a, ctx);
-		*context_id = ctx;
+		WRITE_ONCE(*context_id, ctx);
 	}
 	if (a->flush_pending & BIT(cpu)) {
 		a->flush_pending &= ~BIT(cpu);
@@ -162,6 +169,19 @@ uint64_t asid_check_and_switch(struct asid_allocator *a, unsigned int cpu, uint6
 	}
 	a->active[cpu] = ctx;
 	return asid_ctx_asid(a, ctx);
+}
+
+uint64_t asid_check_and_switch(struct asid_allocator *a, unsigned int cpu, uint64_t *context_id,
+			       bool *need_local_flush)
+{
+	unsigned long flags;
+	uint64_t asid;
+
+	BUG_ON(cpu >= a->nr_cpus);
+	spin_lock_irqsave(&a->lock, flags);
+	asid = check_and_switch_locked(a, cpu, context_id, need_local_flush);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return asid;
 }
 
 struct asid_allocator asid_default;

@@ -9,6 +9,19 @@
  * is a leaf), so a lookup costs one load per level. The tree only grows: pages leave the cache
  * when the address_space goes. An insertion allocates every node it needs before it links any,
  * so a failure leaves the tree as it was.
+ *
+ * Locking, in the order the locks nest (Linux's mm/filemap.c comment and mm/rmap.c's list
+ * mmap_lock before the i_pages lock, too):
+ *
+ *   mm->mmap_lock			a fault reading a page in (mm/memory.c)
+ *     as->i_pages_lock			the index, nrpages; a lookup and its get_page
+ *       slab's locks, the page allocator's	index nodes (kzalloc) for an insertion
+ *   as->i_lock				the file and address_space reference counts
+ *
+ * A missing page is allocated and read in holding no lock, then inserted under the i_pages lock
+ * unless another CPU inserted one meanwhile: that one is used and the new one freed (Linux's
+ * filemap_add_folio failing with -EEXIST). The last reference to an address_space frees it and
+ * its pages holding no lock: nothing else can reach it then.
  */
 #include <kmm/bug.h>
 #include <kmm/errno.h>
@@ -16,6 +29,7 @@
 #include <kmm/mm.h>
 #include <kmm/printk.h>
 #include <kmm/slab.h>
+#include <kmm/spinlock.h>
 
 #define FM_SHIFT 6
 #define FM_SLOTS (1u << FM_SHIFT)
@@ -82,7 +96,8 @@ static unsigned int nodes_needed(const struct address_space *as, uint64_t index,
 	return 0;
 }
 
-/* Link @page at @index, a free slot. 0 or -ENOMEM (the tree unchanged). */
+/* Link @page at @index, a free slot, the i_pages lock held. 0 or -ENOMEM (the tree
+ * unchanged). */
 static int tree_insert(struct address_space *as, uint64_t index, struct page *page)
 {
 	unsigned int h = fm_height_for(index), need;
@@ -213,22 +228,25 @@ struct file *file_create_backed(struct mem_system *ms, const char *name, uint64_
 
 struct file *get_file(struct file *f)
 {
+	spin_lock(&f->f_mapping->i_lock);
 	f->refcount++;
+	spin_unlock(&f->f_mapping->i_lock);
 	return f;
 }
 
 void fput(struct file *f)
 {
 	struct address_space *as = f->f_mapping;
+	bool last_file, last_mapping = false;
 
-	if (WARN_ON(f->refcount == 0))
-		return;
-	if (--f->refcount)
-		return;
-	kfree(f);
-	if (WARN_ON(as->refcount == 0))
-		return;
-	if (--as->refcount == 0)
+	spin_lock(&as->i_lock);
+	last_file = !WARN_ON(f->refcount == 0) && --f->refcount == 0;
+	if (last_file && !WARN_ON(as->refcount == 0))
+		last_mapping = --as->refcount == 0;
+	spin_unlock(&as->i_lock);
+	if (last_file)
+		kfree(f);
+	if (last_mapping)
 		mapping_free(as);
 }
 
@@ -254,12 +272,29 @@ static int read_page(struct address_space *as, struct page *page, uint64_t index
 	return 0;
 }
 
-/* A new uptodate page for @index of @as (zeroed, or read in: *@major), in the cache with its
- * reference. NULL with *@err. */
+/* The cached page at @index with a reference taken for the caller, or NULL. */
+static struct page *lookup_get(struct address_space *as, uint64_t index)
+{
+	struct page *page;
+
+	spin_lock(&as->i_pages_lock);
+	page = tree_lookup(as, index);
+	if (page)
+		get_page(page);
+	spin_unlock(&as->i_pages_lock);
+	return page;
+}
+
+/*
+ * A new uptodate page for @index of @as (zeroed, or read in: *@major), made and read holding no
+ * lock, then put in the cache with its reference under the i_pages lock; if another CPU put one
+ * there meanwhile, that one instead and the new one freed. Returned with a reference for the
+ * caller besides the cache's; NULL with *@err.
+ */
 static struct page *add_page(struct address_space *as, uint64_t index, bool *major, int *err)
 {
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | (as->ops ? 0 : __GFP_ZERO);
-	struct page *page = ms_alloc_pages(as->ms, gfp, 0);
+	struct page *page = ms_alloc_pages(as->ms, gfp, 0), *cached = NULL;
 
 	if (!page) {
 		*err = -ENOMEM;
@@ -269,15 +304,23 @@ static struct page *add_page(struct address_space *as, uint64_t index, bool *maj
 	page->mapping = as;
 	page->index = index;
 	set_page_flag(page, PG_uptodate);
-	if (!*err)
-		*err = tree_insert(as, index, page);
-	if (*err) {
+	if (!*err) {
+		spin_lock(&as->i_pages_lock);
+		cached = tree_lookup(as, index);
+		if (cached) {
+			get_page(cached);
+		} else if (!(*err = tree_insert(as, index, page))) {
+			as->nrpages++;
+			get_page(page);
+		}
+		spin_unlock(&as->i_pages_lock);
+	}
+	if (*err || cached) {
 		page->mapping = NULL;
 		clear_page_flag(page, PG_uptodate);
 		ms_put_page(as->ms, page);
-		return NULL;
+		return cached;
 	}
-	as->nrpages++;
 	if (major && as->ops)
 		*major = true;
 	return page;
@@ -293,17 +336,18 @@ struct page *filemap_get_page(struct address_space *mapping, uint64_t index, boo
 		*err = -EINVAL;
 		return NULL;
 	}
-	page = tree_lookup(mapping, index);
-	if (!page)
-		page = add_page(mapping, index, major, err);
-	if (page)
-		get_page(page);
-	return page;
+	page = lookup_get(mapping, index);
+	return page ? page : add_page(mapping, index, major, err);
 }
 
-struct page *filemap_find_page(const struct address_space *mapping, uint64_t index)
+struct page *filemap_find_page(struct address_space *mapping, uint64_t index)
 {
-	return tree_lookup(mapping, index);
+	struct page *page;
+
+	spin_lock(&mapping->i_pages_lock);
+	page = tree_lookup(mapping, index);
+	spin_unlock(&mapping->i_pages_lock);
+	return page;
 }
 
 long kernel_read(struct file *f, uint64_t off, void *buf, size_t len)

@@ -3,6 +3,13 @@
  * Processes: the task list and pids, task creation, fork (Linux's kernel/fork.c: copy_process,
  * dup_mm, dup_mmap) and exit (kernel/exit.c: do_exit, exit_mm → mmput). See include/kmm/sched.h
  * for the contract.
+ *
+ * Locking: tasklist_lock (Linux's, a rwlock_t) guards the task list, the pid sequence and the
+ * tasks' parent links: read for a lookup, written to add, remove or reparent a task. It nests
+ * inside nothing and nothing nests inside it: a task is allocated before and freed after it is
+ * held, and its address space copied (both mmap locks taken for writing, old then new, Linux's
+ * mmap_write_lock_nested) before the child is added. Iterating task_list from outside this file
+ * is for a quiescent system (the tests, the benchmarks).
  */
 #include <kmm/errno.h>
 #include <kmm/fs.h>
@@ -10,6 +17,7 @@
 #include <kmm/mman.h>
 #include <kmm/sched.h>
 #include <kmm/slab.h>
+#include <kmm/spinlock.h>
 
 /* Linux's PID_MAX_DEFAULT and RESERVED_PIDS: pids cycle through [1, 32768), after a wrap
  * from 300 (the low ones are left to daemons). */
@@ -17,6 +25,7 @@
 #define RESERVED_PIDS 300
 
 struct list_head task_list = LIST_HEAD_INIT(task_list);
+static rwlock_t tasklist_lock;
 static struct kmem_cache *task_struct_cachep, *mm_cachep;
 static int last_pid;
 
@@ -31,7 +40,8 @@ int fork_init(void)
 	return task_struct_cachep && mm_cachep ? 0 : -ENOMEM;
 }
 
-struct task_struct *find_task_by_pid(int pid)
+/* The live task with @pid, or NULL; tasklist_lock held. */
+static struct task_struct *find_task_locked(int pid)
 {
 	struct task_struct *t;
 
@@ -41,14 +51,25 @@ struct task_struct *find_task_by_pid(int pid)
 	return NULL;
 }
 
-/* The next free pid after the last one given, cyclically (Linux's alloc_pid over its IDR). */
+struct task_struct *find_task_by_pid(int pid)
+{
+	struct task_struct *t;
+
+	read_lock(&tasklist_lock);
+	t = find_task_locked(pid);
+	read_unlock(&tasklist_lock);
+	return t;
+}
+
+/* The next free pid after the last one given, cyclically (Linux's alloc_pid over its IDR);
+ * tasklist_lock held for writing. */
 static int alloc_pid(void)
 {
 	int pid = last_pid;
 
 	do {
 		pid = pid + 1 >= PID_MAX ? RESERVED_PIDS : pid + 1;
-	} while (find_task_by_pid(pid));
+	} while (find_task_locked(pid));
 	last_pid = pid;
 	return pid;
 }
@@ -79,9 +100,12 @@ static struct task_struct *task_alloc(const char *comm, struct mm_struct *mm,
 
 	if (!t)
 		return NULL;
-	*t = (struct task_struct){ .pid = alloc_pid(), .mm = mm, .parent = parent };
+	*t = (struct task_struct){ .mm = mm, .parent = parent };
 	set_task_comm(t, comm);
+	write_lock(&tasklist_lock);
+	t->pid = alloc_pid();
 	list_add_tail(&t->tasks, &task_list);
+	write_unlock(&tasklist_lock);
 	return t;
 }
 
@@ -198,11 +222,13 @@ void do_exit(struct task_struct *t)
 {
 	struct task_struct *c;
 
+	write_lock(&tasklist_lock);
 	list_del(&t->tasks);
 	/* Orphans have no parent to reap them (Linux hands them to init). */
 	list_for_each_entry (c, &task_list, tasks)
 		if (c->parent == t)
 			c->parent = NULL;
+	write_unlock(&tasklist_lock);
 	mmput(t->mm);
 	kmem_cache_free(task_struct_cachep, t);
 }

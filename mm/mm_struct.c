@@ -58,7 +58,7 @@ static void check_mm(const struct mm_struct *mm)
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		WARN_ON(mm->rss[i]);
 	WARN_ON(mm->vmas.count);
-	WARN_ON(mm->mmap_lock);
+	WARN_ON(rwlock_is_locked(&mm->mmap_lock));
 }
 
 void mm_destroy(struct mm_struct *mm)

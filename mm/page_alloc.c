@@ -15,8 +15,27 @@
  *   - no LRU or movable-ops pages: move_freepages counts no movable pages, so stealing for a
  *     MOVABLE request claims a pageblock only on its free pages;
  *   - no CMA, no page isolation API, no memory hotplug, no shuffling, no guard pages;
- *   - one CPU runs at a time: no zone->lock and no pcp locks; pcp "free_high" and the
- *     ZONE_RECLAIM_ACTIVE high reduction are not modelled (free_factor is).
+ *   - pcp "free_high" and the ZONE_RECLAIM_ACTIVE high reduction are not modelled (free_factor
+ *     is).
+ *
+ * Locking, as Linux 6.1's (both locks taken with local interrupts masked):
+ *
+ *   pcp->lock			a CPU's per_cpu_pages of one zone: lists, count, free_factor
+ *     zone->lock		the zone's free areas, nr_free_pages, highatomic reserve,
+ *				managed_pages, the types of its pageblocks
+ *
+ * A CPU takes its own pcp->lock on the fast paths (rmqueue_pcplist, free_unref_page), and
+ * ms_drain_pages takes any CPU's; rmqueue_bulk and free_pcppages_bulk take zone->lock inside it.
+ * The buddy paths (rmqueue_buddy, free_one_page, reserve_highatomic_pageblock,
+ * __free_pages_core) take zone->lock alone. Nothing here allocates or calls out of this file
+ * while it holds either, so the callers' locks (slab, vmalloc, page cache, mmap) all come before
+ * them. Read without a lock, as Linux reads them: the watermark checks' free counts and list
+ * heads (the allocation under the lock finds out if they were stale), the pageblock type of a
+ * page being freed, the pcp counts summed by zone_pcp_pages. The bad-page and failure counters
+ * of struct mem_system are plain increments: under concurrent reports they may miss some.
+ *
+ * The checkers (page_alloc_check, ms_page_alloc_check) take no lock: they are for a quiescent
+ * memory system, as the tests have between calls.
  */
 #include <kmm/arch.h>
 #include <kmm/bug.h>
@@ -24,6 +43,7 @@
 #include <kmm/gfp.h>
 #include <kmm/mm.h>
 #include <kmm/printk.h>
+#include <kmm/spinlock.h>
 
 #include "internal.h"
 
@@ -200,6 +220,17 @@ static void __free_one_page(struct page *page, unsigned long pfn, struct zone *z
 		to_tail = order < MAX_ORDER - 1 &&
 			  buddy_merge_likely(ms, pfn, pfn ^ (1UL << order), page, order);
 	add_to_free_list(page, zone, order, mt, to_tail);
+}
+
+/* __free_one_page under the zone lock (Linux's free_one_page). */
+static void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
+			  unsigned int order, int mt, unsigned int fpi)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	__free_one_page(page, pfn, zone, order, mt, fpi);
+	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
 /* Split a 2^high block down to 2^low, freeing the upper halves (Linux's expand). */
@@ -406,14 +437,16 @@ static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 
 /* ---- per-CPU lists ----------------------------------------------------------------------- */
 
-/* Move up to @count blocks of @order to @list (Linux's rmqueue_bulk); returns how many. Not
- * inlined: the refill path would otherwise weigh on the pcp fast path's frame. */
+/* Move up to @count blocks of @order to @list, a list of this CPU's pcp (its lock held), under
+ * the zone lock (Linux's rmqueue_bulk); returns how many. Not inlined: the refill path would
+ * otherwise weigh on the pcp fast path's frame. */
 static __attribute__((noinline)) int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 						  struct list_head *list, int mt,
 						  unsigned int alloc_flags)
 {
 	int i;
 
+	spin_lock(&zone->lock);
 	for (i = 0; i < count; i++) {
 		struct page *page = __rmqueue(zone, order, mt, alloc_flags);
 
@@ -422,21 +455,24 @@ static __attribute__((noinline)) int rmqueue_bulk(struct zone *zone, unsigned in
 		list_add_tail(&page->lru, list);
 	}
 	zone->nr_free_pages -= (unsigned long)i << order;
+	spin_unlock(&zone->lock);
 	return i;
 }
 
 /*
- * Free @count pages from @pcp to the buddy lists, taking lists round-robin from the one after
- * @pindex and each list from its tail, the coldest (Linux's free_pcppages_bulk). Not inlined,
- * as rmqueue_bulk.
+ * Free @count pages from @pcp (its lock held) to the buddy lists under the zone lock, taking
+ * lists round-robin from the one after @pindex and each list from its tail, the coldest (Linux's
+ * free_pcppages_bulk). Not inlined, as rmqueue_bulk.
  */
 static __attribute__((noinline)) void
 free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, unsigned int pindex)
 {
 	struct mem_system *ms = zone_ms(zone);
 
+	lockdep_assert_held(&pcp->lock);
 	if (count > pcp->count)
 		count = pcp->count;
+	spin_lock(&zone->lock);
 	while (count > 0) {
 		struct list_head *list;
 
@@ -456,6 +492,7 @@ free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, unsi
 			__free_one_page(page, ms_page_to_pfn(ms, page), zone, order, mt, FPI_NONE);
 		} while (count > 0 && !list_empty(list));
 	}
+	spin_unlock(&zone->lock);
 }
 
 /* How many pages to drain when count reaches high: batch scaled by free_factor, which grows
@@ -482,13 +519,16 @@ static struct per_cpu_pages *this_cpu_pcp(struct zone *zone)
 	return &zone->per_cpu_pageset[cpu];
 }
 
+/* A block from this CPU's list of (@mt, @order), refilled from the buddy lists when empty. */
 static struct page *rmqueue_pcplist(struct zone *zone, unsigned int order, int mt,
 				    unsigned int alloc_flags)
 {
 	struct per_cpu_pages *pcp = this_cpu_pcp(zone);
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
-	struct page *page;
+	struct page *page = NULL;
+	unsigned long flags;
 
+	spin_lock_irqsave(&pcp->lock, flags);
 	pcp->free_factor >>= 1;
 	if (list_empty(list)) {
 		int batch = pcp->batch;
@@ -499,12 +539,13 @@ static struct page *rmqueue_pcplist(struct zone *zone, unsigned int order, int m
 				batch = 2;
 		}
 		pcp->count += rmqueue_bulk(zone, order, batch, list, mt, alloc_flags) << order;
-		if (list_empty(list))
-			return NULL;
 	}
-	page = list_first_entry(list, struct page, lru);
-	list_del(&page->lru);
-	pcp->count -= 1 << order;
+	if (!list_empty(list)) {
+		page = list_first_entry(list, struct page, lru);
+		list_del(&page->lru);
+		pcp->count -= 1 << order;
+	}
+	spin_unlock_irqrestore(&pcp->lock, flags);
 	return page;
 }
 
@@ -514,10 +555,11 @@ static void free_unref_page(struct zone *zone, struct page *page, unsigned long 
 {
 	struct per_cpu_pages *pcp;
 	unsigned int pindex;
+	unsigned long flags;
 
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (mt == MIGRATE_ISOLATE) {
-			__free_one_page(page, pfn, zone, order, mt, FPI_NONE);
+			free_one_page(zone, page, pfn, order, mt, FPI_NONE);
 			return;
 		}
 		mt = MIGRATE_MOVABLE;
@@ -525,11 +567,12 @@ static void free_unref_page(struct zone *zone, struct page *page, unsigned long 
 	pcp = this_cpu_pcp(zone);
 	pindex = order_to_pindex(mt, order);
 	page->index = (uint64_t)mt;
+	spin_lock_irqsave(&pcp->lock, flags);
 	list_add(&page->lru, &pcp->lists[pindex]);
 	pcp->count += 1 << order;
-	if (pcp->count >= pcp->high) {
+	if (pcp->count >= pcp->high)
 		free_pcppages_bulk(zone, nr_pcp_free(pcp, pcp->high, pcp->batch), pcp, pindex);
-	}
+	spin_unlock_irqrestore(&pcp->lock, flags);
 }
 
 void ms_drain_pages(struct mem_system *ms, unsigned int cpu)
@@ -538,9 +581,12 @@ void ms_drain_pages(struct mem_system *ms, unsigned int cpu)
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &ms->node_data[nid].node_zones[z];
 			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+			unsigned long flags;
 
+			spin_lock_irqsave(&pcp->lock, flags);
 			if (pcp->count)
 				free_pcppages_bulk(zone, pcp->count, pcp, NR_PCP_LISTS - 1);
+			spin_unlock_irqrestore(&pcp->lock, flags);
 		}
 	}
 }
@@ -556,7 +602,7 @@ unsigned long zone_pcp_pages(const struct zone *zone)
 	unsigned long n = 0;
 
 	for (unsigned int cpu = 0; cpu < zone_ms(zone)->nr_cpus; cpu++)
-		n += (unsigned long)zone->per_cpu_pageset[cpu].count;
+		n += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);
 	return n;
 }
 
@@ -594,7 +640,7 @@ static long unusable_free(const struct zone *z, unsigned int order, unsigned int
 	long n = (1L << order) - 1;
 
 	if (!(alloc_flags & ALLOC_HARDER))
-		n += (long)z->nr_reserved_highatomic;
+		n += (long)READ_ONCE(z->nr_reserved_highatomic);
 	return n;
 }
 
@@ -602,7 +648,7 @@ bool zone_watermark_ok(const struct zone *z, unsigned int order, unsigned long m
 		       int highest_zoneidx, unsigned int alloc_flags)
 {
 	long min = (long)mark;
-	long free = (long)z->nr_free_pages - unusable_free(z, order, alloc_flags);
+	long free = (long)READ_ONCE(z->nr_free_pages) - unusable_free(z, order, alloc_flags);
 
 	if (alloc_flags & ALLOC_HIGH)
 		min -= min / 2;
@@ -615,7 +661,7 @@ bool zone_watermark_ok(const struct zone *z, unsigned int order, unsigned long m
 	for (unsigned int o = order; o < MAX_ORDER; o++) {
 		const struct free_area *area = &z->free_area[o];
 
-		if (!area->nr_free)
+		if (!READ_ONCE(area->nr_free))
 			continue;
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
 			if (!list_empty(&area->free_list[mt]))
@@ -635,7 +681,8 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned int order,
 				       int highest_zoneidx, unsigned int alloc_flags)
 {
 	if (!order) {
-		long free = (long)z->nr_free_pages - (long)z->nr_reserved_highatomic;
+		long free =
+		    (long)READ_ONCE(z->nr_free_pages) - (long)READ_ONCE(z->nr_reserved_highatomic);
 
 		if (free > (long)mark + z->lowmem_reserve[highest_zoneidx])
 			return true;
@@ -645,35 +692,41 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned int order,
 
 /*
  * Make @page's pageblock a highatomic reserve after a high-order atomic allocation, up to 1%
- * of the zone plus a pageblock (Linux's reserve_highatomic_pageblock).
+ * of the zone plus a pageblock (Linux's reserve_highatomic_pageblock), under the zone lock.
  */
 static void reserve_highatomic_pageblock(struct zone *zone, struct page *page)
 {
 	struct mem_system *ms = zone_ms(zone);
-	unsigned long pfn = ms_page_to_pfn(ms, page);
-	int mt = get_pfnblock_migratetype(ms, pfn);
+	unsigned long pfn = ms_page_to_pfn(ms, page), flags;
+	int mt;
 
-	if (zone->nr_reserved_highatomic >= zone->managed_pages / 100 + pageblock_nr_pages)
-		return;
-	if (!migratetype_is_mergeable(mt))
-		return;
-	zone->nr_reserved_highatomic += pageblock_nr_pages;
-	set_pfnblock_migratetype(ms, pfn, MIGRATE_HIGHATOMIC);
-	move_freepages_block(zone, page, MIGRATE_HIGHATOMIC, NULL);
+	spin_lock_irqsave(&zone->lock, flags);
+	mt = get_pfnblock_migratetype(ms, pfn);
+	if (zone->nr_reserved_highatomic < zone->managed_pages / 100 + pageblock_nr_pages &&
+	    migratetype_is_mergeable(mt)) {
+		zone->nr_reserved_highatomic += pageblock_nr_pages;
+		set_pfnblock_migratetype(ms, pfn, MIGRATE_HIGHATOMIC);
+		move_freepages_block(zone, page, MIGRATE_HIGHATOMIC, NULL);
+	}
+	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
-/* A block from the buddy lists directly (order > costly, or the pcp refill failed). */
+/* A block from the buddy lists directly, under the zone lock (order > costly, or the pcp
+ * refill failed). */
 static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
 				  unsigned int alloc_flags)
 {
 	struct page *page = NULL;
+	unsigned long flags;
 
+	spin_lock_irqsave(&zone->lock, flags);
 	if (alloc_flags & ALLOC_HARDER)
 		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
 	if (!page)
 		page = __rmqueue(zone, order, mt, alloc_flags);
 	if (page)
 		mod_zone_freepage_state(zone, -(1L << order), (int)page->index);
+	spin_unlock_irqrestore(&zone->lock, flags);
 	return page;
 }
 
@@ -920,7 +973,7 @@ void ms_free_pages(struct mem_system *ms, struct page *page, unsigned int order)
 	if (order <= PAGE_ALLOC_COSTLY_ORDER)
 		free_unref_page(zone, page, pfn, order, mt);
 	else
-		__free_one_page(page, pfn, zone, order, mt, FPI_NONE);
+		free_one_page(zone, page, pfn, order, mt, FPI_NONE);
 }
 
 void ms_put_page(struct mem_system *ms, struct page *page)
@@ -951,13 +1004,16 @@ void __free_pages_core(struct mem_system *ms, struct page *page, unsigned long p
 		       unsigned int order)
 {
 	struct zone *zone = ms_page_zone(ms, page);
+	unsigned long flags;
 
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		clear_page_flag(&page[i], PG_reserved);
 		page[i]._refcount = 0;
 	}
+	spin_lock_irqsave(&zone->lock, flags);
 	zone->managed_pages += 1UL << order;
 	__free_one_page(page, pfn, zone, order, get_pfnblock_migratetype(ms, pfn), FPI_TO_TAIL);
+	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
 /* ---- the checker ------------------------------------------------------------------------- */

@@ -6,6 +6,22 @@
  * Debug caches (any SLAB_DEBUG_FLAGS bit) take every object from and give it back to its slab
  * directly, without the per-CPU freelist, so that each operation can be checked (as Linux's
  * debug caches go through ___slab_alloc and free_debug_processing each time).
+ *
+ * Locking, in the order Linux 6.1's mm/slub.c takes its locks (kmm has no cmpxchg_double, so
+ * what Linux's slab_lock guards, a slab's freelist and counters, is under list_lock here):
+ *
+ *   sys->caches_lock		the cache list, the random state, nr_large (Linux's slab_mutex)
+ *     c->lock			a CPU's kmem_cache_cpu: its slab and freelist; local
+ *				interrupts masked (Linux's local_lock)
+ *       n->list_lock		a node's partial and full lists and counts; the freelist,
+ *				inuse, frozen bit and list of each of its slabs; s->seq
+ *         pcp->lock, zone->lock	the page allocator's (mm/page_alloc.c), for new slabs
+ *
+ * The fast paths take only their CPU's c->lock; its slow path takes a node's list_lock inside
+ * it, and allocates a new slab holding c->lock only. A frozen slab belongs to its CPU's c->lock
+ * for its place (no list) and to list_lock for its freelist, into which other CPUs free. Slabs
+ * are discarded (their pages freed) after list_lock is dropped. The report counter
+ * sys->nr_reports is a plain increment: concurrent reports may miss a count.
  */
 #include <kmm/arch.h>
 #include <kmm/bug.h>
@@ -14,6 +30,7 @@
 #include <kmm/mm.h>
 #include <kmm/printk.h>
 #include <kmm/slab.h>
+#include <kmm/spinlock.h>
 
 struct slab_system slab_default_system;
 
@@ -521,7 +538,6 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp)
 {
 	gfp_t mask = __GFP_ZERO | __GFP_HIGHMEM | __GFP_MOVABLE;
 	struct page *slab = ms_alloc_pages(s->sys->ms, (gfp & ~mask) | __GFP_COMP, s->order);
-	struct kmem_cache_node *n;
 	uint8_t *base, *next = NULL;
 
 	if (!slab)
@@ -538,19 +554,19 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp)
 		next = obj;
 	}
 	slab->freelist = next;
-	n = slab_node(s, slab);
-	n->nr_slabs++;
-	n->total_objects += s->objects;
 	return slab;
 }
 
-/* Give an empty slab, on no list and not frozen, back to the page allocator. */
-static void discard_slab(struct kmem_cache *s, struct page *slab)
+/* Count @nr slabs more (or fewer) in node @n of @s; its list_lock held. */
+static void node_account(struct kmem_cache *s, struct kmem_cache_node *n, long nr)
 {
-	struct kmem_cache_node *n = slab_node(s, slab);
+	n->nr_slabs += (unsigned long)nr;
+	n->total_objects += (unsigned long)(nr * (long)s->objects);
+}
 
-	n->nr_slabs--;
-	n->total_objects -= s->objects;
+/* Give an empty slab, unaccounted, on no list and not frozen, back to the page allocator. */
+static void free_slab(struct kmem_cache *s, struct page *slab)
+{
 	for (unsigned long i = 0; i < (1UL << s->order); i++) {
 		clear_page_flag(slab + i, PG_slab);
 		slab[i].slab_cache = NULL;
@@ -564,25 +580,54 @@ static void discard_slab(struct kmem_cache *s, struct page *slab)
 
 /* ---- node level: slabs on the partial and full lists ---------------------------------------- */
 
-/* The first partial slab, local node (0) first, taken off its list; NULL if there is none. */
-static struct page *get_partial(struct kmem_cache *s)
+/*
+ * The first partial slab, local node (0) first, taken off its list. It is returned with its
+ * node's list_lock held, taken with interrupts masked (their mask before in *@flags); NULL,
+ * with no lock held, when there is none.
+ */
+static struct page *get_partial(struct kmem_cache *s, unsigned long *flags)
 {
 	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
-		struct page *slab = s->node[nid].partial;
+		struct kmem_cache_node *n = &s->node[nid];
+		struct page *slab;
 
+		if (!READ_ONCE(n->partial)) /* a peek, as Linux's get_partial_node */
+			continue;
+		spin_lock_irqsave(&n->list_lock, *flags);
+		slab = n->partial;
 		if (slab) {
 			remove_from_list(s, slab);
 			return slab;
 		}
+		spin_unlock_irqrestore(&n->list_lock, *flags);
 	}
 	return NULL;
 }
 
+/* A slab off its node's lists: a partial one, else a new one, accounted to its node; returned
+ * with the node's list_lock held as get_partial's. NULL, no lock held, without memory. */
+static struct page *get_node_slab(struct kmem_cache *s, gfp_t gfp, unsigned long *flags)
+{
+	struct page *slab = get_partial(s, flags);
+	struct kmem_cache_node *n;
+
+	if (slab)
+		return slab;
+	slab = allocate_slab(s, gfp);
+	if (!slab)
+		return NULL;
+	n = slab_node(s, slab);
+	spin_lock_irqsave(&n->list_lock, *flags);
+	node_account(s, n, 1);
+	return slab;
+}
+
 /*
- * Put @obj on @slab's freelist (the slab not frozen) and move the slab: off the full list,
- * or back to the page allocator when empty and the node keeps min_partial already.
+ * Put @obj on @slab's freelist, its node's list_lock held, and move the slab unless it is frozen:
+ * off the full list, or off its list and unaccounted when empty and the node keeps min_partial
+ * already. Returns whether the slab is to be freed (free_slab, once the lock is dropped).
  */
-static void free_to_node(struct kmem_cache *s, struct page *slab, void *obj)
+static bool free_to_node(struct kmem_cache *s, struct page *slab, void *obj)
 {
 	struct kmem_cache_node *n = slab_node(s, slab);
 	bool was_full = slab_on(slab) == SLAB_ON_FULL;
@@ -591,24 +636,33 @@ static void free_to_node(struct kmem_cache *s, struct page *slab, void *obj)
 	slab->freelist = obj;
 	slab_set_inuse(slab, slab_inuse(slab) - 1);
 	if (slab_frozen(slab))
-		return;
+		return false;
 	if (!slab_inuse(slab) && n->nr_partial >= s->min_partial) {
 		remove_from_list(s, slab);
-		discard_slab(s, slab);
-	} else if (was_full) {
+		node_account(s, n, -1);
+		return true;
+	}
+	if (was_full) {
 		remove_from_list(s, slab);
 		add_partial(s, slab);
 	}
+	return false;
 }
 
-/* Give CPU @c's slab back to its node with the CPU's free objects (Linux's deactivate_slab). */
+/* Give CPU @c's slab back to its node with the CPU's free objects (Linux's deactivate_slab);
+ * @c's lock held. */
 static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct page *slab = c->slab;
+	struct kmem_cache_node *n = slab_node(s, slab);
 	void *p = c->freelist;
+	unsigned long flags;
+	bool discard;
 
-	c->slab = NULL;
+	lockdep_assert_held(&c->lock);
+	WRITE_ONCE(c->slab, NULL);
 	c->freelist = NULL;
+	spin_lock_irqsave(&n->list_lock, flags);
 	while (p) {
 		void *next = get_freepointer(s, p);
 
@@ -618,86 +672,89 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		p = next;
 	}
 	slab_set_frozen(slab, false);
-	if (!slab_inuse(slab) && slab_node(s, slab)->nr_partial >= s->min_partial)
-		discard_slab(s, slab);
+	discard = !slab_inuse(slab) && n->nr_partial >= s->min_partial;
+	if (discard)
+		node_account(s, n, -1);
 	else if (slab->freelist)
 		add_partial(s, slab);
 	else
 		add_full(s, slab);
+	spin_unlock_irqrestore(&n->list_lock, flags);
+	if (discard)
+		free_slab(s, slab);
 }
 
+/* Deactivate every CPU's slab, each under its CPU's lock (Linux's flush_all). */
 static void flush_cpu_slabs(struct kmem_cache *s)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		if (s->cpu_slab[cpu].slab)
-			deactivate_slab(s, &s->cpu_slab[cpu]);
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		unsigned long flags;
+
+		spin_lock_irqsave(&c->lock, flags);
+		if (c->slab)
+			deactivate_slab(s, c);
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
 }
 
 /* ---- allocation ---------------------------------------------------------------------------- */
 
 /*
- * The slow path (Linux's ___slab_alloc): the objects freed to the CPU slab by others, else a
- * partial slab, else a new one, frozen as the CPU's slab with its whole freelist taken.
+ * The slow path (Linux's ___slab_alloc), @c's lock held: the objects freed to the CPU slab by
+ * others, else a partial slab, else a new one, frozen as the CPU's slab with its whole freelist
+ * taken.
  */
 static void *slab_alloc_slow(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
 {
 	struct page *slab = c->slab;
+	unsigned long flags;
 	void *freelist;
 
-	if (slab && slab->freelist)
-		goto take;
-	if (slab)
-		deactivate_slab(s, c);
-	slab = get_partial(s);
-	if (!slab)
-		slab = allocate_slab(s, gfp);
-	if (!slab)
-		return NULL;
-	slab_set_frozen(slab, true);
-	c->slab = slab;
-take:
+	if (slab) {
+		spin_lock_irqsave(&slab_node(s, slab)->list_lock, flags);
+		if (!slab->freelist) {
+			spin_unlock_irqrestore(&slab_node(s, slab)->list_lock, flags);
+			deactivate_slab(s, c);
+			slab = NULL;
+		}
+	}
+	if (!slab) {
+		slab = get_node_slab(s, gfp, &flags);
+		if (!slab)
+			return NULL;
+		slab_set_frozen(slab, true);
+		WRITE_ONCE(c->slab, slab);
+	}
 	freelist = slab->freelist;
 	slab->freelist = NULL;
 	slab_set_inuse(slab, s->objects);
+	spin_unlock_irqrestore(&slab_node(s, slab)->list_lock, flags);
 	c->freelist = get_freepointer(s, freelist);
 	return freelist;
 }
 
-/* A node slab whose freelist starts with a valid object, off its list; a slab whose does not
- * is reported and marked full (Linux's "Marking all objects used"). */
-static struct page *get_debug_slab(struct kmem_cache *s, gfp_t gfp)
+/*
+ * A debug cache's allocation from @slab, off its node's lists with their list_lock held (Linux's
+ * alloc_debug_processing): its first free object, checked (bad bytes reported and restored),
+ * red zones made active, the caller recorded; the slab back on the list its free objects say.
+ * A slab whose freelist does not start with a valid object is reported and marked full (Linux's
+ * "Marking all objects used"): NULL then.
+ */
+static void *alloc_debug_from(struct kmem_cache *s, struct page *slab, unsigned long caller)
 {
-	struct page *slab;
+	uint8_t *obj = slab->freelist;
 
-	for (;;) {
-		slab = get_partial(s);
-		if (!slab)
-			slab = allocate_slab(s, gfp);
-		if (!slab || valid_object(s, slab, slab->freelist))
-			return slab;
+	if (!valid_object(s, slab, obj)) {
 		slab_bug(s, "Freelist Pointer check fails");
 		printk("INFO: Slab %p freelist %p: marking all objects used\n", (void *)slab,
 		       slab->freelist);
 		slab->freelist = NULL;
 		slab_set_inuse(slab, s->objects);
 		add_full(s, slab);
-	}
-}
-
-/*
- * A debug cache's allocation (Linux's alloc_debug_processing): a node slab's first free
- * object, checked (bad bytes reported and restored; a bad freelist marks the slab full), red
- * zones made active, the caller recorded.
- */
-static void *slab_alloc_debug(struct kmem_cache *s, gfp_t gfp, unsigned long caller)
-{
-	struct page *slab = get_debug_slab(s, gfp);
-	uint8_t *obj;
-
-	if (!slab)
 		return NULL;
-	obj = slab->freelist;
+	}
+	s->seq++;
 	check_object(s, slab, obj, SLUB_RED_INACTIVE);
 	/* a free pointer found corrupt was cut: the objects after it are lost, counted used */
 	slab->freelist = get_freepointer(s, obj);
@@ -712,21 +769,40 @@ static void *slab_alloc_debug(struct kmem_cache *s, gfp_t gfp, unsigned long cal
 	return obj;
 }
 
+/* A debug cache's allocation: from node slabs, until one's freelist is sound. */
+static void *slab_alloc_debug(struct kmem_cache *s, gfp_t gfp, unsigned long caller)
+{
+	void *obj = NULL;
+
+	while (!obj) {
+		unsigned long flags;
+		struct page *slab = get_node_slab(s, gfp, &flags);
+
+		if (!slab)
+			return NULL;
+		obj = alloc_debug_from(s, slab, caller);
+		spin_unlock_irqrestore(&slab_node(s, slab)->list_lock, flags);
+	}
+	return obj;
+}
+
 void *kmem_cache_alloc_caller(struct kmem_cache *s, gfp_t gfp, unsigned long caller)
 {
 	struct kmem_cache_cpu *c;
+	unsigned long flags;
 	void *obj;
 
-	s->seq++;
 	if (unlikely(kmem_cache_debug(s))) {
 		obj = slab_alloc_debug(s, gfp, caller);
 	} else {
 		c = &s->cpu_slab[arch_cpu_id()];
+		spin_lock_irqsave(&c->lock, flags);
 		obj = c->freelist;
 		if (likely(obj))
 			c->freelist = get_freepointer(s, obj);
 		else
 			obj = slab_alloc_slow(s, c, gfp);
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
 	if (obj && (gfp & __GFP_ZERO))
 		__builtin_memset(obj, 0, s->object_size);
@@ -740,13 +816,15 @@ __attribute__((noinline)) void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp
 
 /* ---- freeing ------------------------------------------------------------------------------- */
 
-/* A debug cache's free (Linux's free_debug_processing): refused, with a report, for an object
- * already free or with damaged red zones or padding. */
-static void slab_free_debug(struct kmem_cache *s, struct page *slab, uint8_t *obj,
+/* A debug cache's free checks, its node's list_lock held (Linux's free_debug_processing):
+ * refused, with a report, for an object already free or with damaged red zones or padding;
+ * else the free recorded and the object made free-looking. Whether it may be freed. */
+static bool slab_free_debug(struct kmem_cache *s, struct page *slab, uint8_t *obj,
 			    unsigned long caller)
 {
 	bool ok;
 
+	s->seq++;
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) && on_freelist(s, slab, obj)) {
 		object_err(s, slab, obj, "Object already free");
 		ok = false;
@@ -755,39 +833,69 @@ static void slab_free_debug(struct kmem_cache *s, struct page *slab, uint8_t *ob
 	}
 	if (!ok) {
 		printk("FIX %s: Object at %p not freed\n", s->name, (void *)obj);
-		return;
+		return false;
 	}
 	if (s->flags & SLAB_STORE_USER)
 		set_track(s, obj, TRACK_FREE, caller);
 	init_object(s, obj, SLUB_RED_INACTIVE);
-	free_to_node(s, slab, obj);
+	return true;
 }
 
-/* Free @obj, a valid object start of @slab of @s. */
+static void report_double_free(struct kmem_cache *s, struct page *slab, void *obj)
+{
+	object_err(s, slab, obj, "Object already free");
+	printk("FIX %s: Object at %p not freed (double free)\n", s->name, obj);
+}
+
+/* Free @obj of @slab, not this CPU's slab, under the slab's node's list_lock. */
+static void slab_free_to_node(struct kmem_cache *s, struct page *slab, void *obj,
+			      unsigned long caller)
+{
+	struct kmem_cache_node *n = slab_node(s, slab);
+	bool discard = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&n->list_lock, flags);
+	/* the naive double-free check on the slab's freelist; no object in use means none can
+	 * be freed */
+	if (unlikely(obj == slab->freelist || !slab_inuse(slab)))
+		report_double_free(s, slab, obj);
+	else if (likely(!kmem_cache_debug(s)) || slab_free_debug(s, slab, obj, caller))
+		discard = free_to_node(s, slab, obj);
+	spin_unlock_irqrestore(&n->list_lock, flags);
+	if (discard)
+		free_slab(s, slab);
+}
+
+/*
+ * Free @obj, a valid object start of @slab of @s: onto this CPU's freelist when @slab is this
+ * CPU's slab, else to the slab under its node's list_lock. The first look at c->slab is without
+ * the lock, as Linux's fast path looks: only this CPU makes @slab its slab, so a slab that is not
+ * this CPU's cannot become it meanwhile but by an interrupt, and then its free goes through the
+ * frozen slab's freelist, which is correct too. A slab that is this CPU's is checked again under
+ * the lock (another CPU's kmem_cache_shrink may have flushed it).
+ */
 static void slab_free(struct kmem_cache *s, struct page *slab, void *obj, unsigned long caller)
 {
 	struct kmem_cache_cpu *c = &s->cpu_slab[arch_cpu_id()];
+	unsigned long flags;
 
-	s->seq++;
-	if (likely(c->slab == slab)) {
-		/* the naive double-free check of set_freepointer, on the fast path */
-		if (unlikely(obj == c->freelist))
-			goto double_free;
-		set_freepointer(s, obj, c->freelist);
-		c->freelist = obj;
-		return;
+	if (likely(READ_ONCE(c->slab) == slab)) {
+		spin_lock_irqsave(&c->lock, flags);
+		if (likely(c->slab == slab)) {
+			/* the naive double-free check of set_freepointer, on the fast path */
+			if (unlikely(obj == c->freelist)) {
+				report_double_free(s, slab, obj);
+			} else {
+				set_freepointer(s, obj, c->freelist);
+				c->freelist = obj;
+			}
+			spin_unlock_irqrestore(&c->lock, flags);
+			return;
+		}
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
-	/* the same check on the slab's freelist; no object in use means none can be freed */
-	if (unlikely(obj == slab->freelist || !slab_inuse(slab)))
-		goto double_free;
-	if (unlikely(kmem_cache_debug(s)))
-		slab_free_debug(s, slab, obj, caller);
-	else
-		free_to_node(s, slab, obj);
-	return;
-double_free:
-	object_err(s, slab, obj, "Object already free");
-	printk("FIX %s: Object at %p not freed (double free)\n", s->name, obj);
+	slab_free_to_node(s, slab, obj, caller);
 }
 
 /* The slab of @p when @p is the start of an object of a cache of @sys, else NULL. */
@@ -864,12 +972,14 @@ static bool kmem_cache_open(struct slab_system *sys, struct kmem_cache *s, const
 	s->flags = flags | sys->debug_flags;
 	s->align = calculate_alignment(flags, align, size);
 	s->ctor = ctor;
-	s->random = (unsigned long)next_random(sys);
 	if (!calculate_sizes(s))
 		return false;
 	ilog2 = 31 - (unsigned int)__builtin_clz(s->size);
 	s->min_partial = ilog2 / 2 < 5 ? 5 : ilog2 / 2 > 10 ? 10 : ilog2 / 2;
+	spin_lock(&sys->caches_lock);
+	s->random = (unsigned long)next_random(sys);
 	list_add(&s->list, &sys->caches);
+	spin_unlock(&sys->caches_lock);
 	return true;
 }
 
@@ -897,18 +1007,29 @@ struct kmem_cache *ss_kmem_cache_create(struct slab_system *sys, const char *nam
 	return s;
 }
 
-/* Discard every empty slab on @s's partial lists. */
+/* Discard every empty slab on @s's partial lists: unlinked under the node's list_lock onto a
+ * private list (through mapping), freed after. */
 static void discard_empty(struct kmem_cache *s)
 {
 	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
-		struct page *slab = s->node[nid].partial, *next;
+		struct kmem_cache_node *n = &s->node[nid];
+		struct page *slab, *next, *empty = NULL;
+		unsigned long flags;
 
-		for (; slab; slab = next) {
+		spin_lock_irqsave(&n->list_lock, flags);
+		for (slab = n->partial; slab; slab = next) {
 			next = slab_next(slab);
 			if (!slab_inuse(slab)) {
 				remove_from_list(s, slab);
-				discard_slab(s, slab);
+				node_account(s, n, -1);
+				slab->mapping = empty;
+				empty = slab;
 			}
+		}
+		spin_unlock_irqrestore(&n->list_lock, flags);
+		for (slab = empty; slab; slab = next) {
+			next = slab->mapping;
+			free_slab(s, slab);
 		}
 	}
 }
@@ -918,7 +1039,7 @@ static unsigned long cache_slabs(const struct kmem_cache *s)
 	unsigned long nr = 0;
 
 	for (int nid = 0; nid < MAX_NUMNODES; nid++)
-		nr += s->node[nid].nr_slabs;
+		nr += READ_ONCE(s->node[nid].nr_slabs);
 	return nr;
 }
 
@@ -971,25 +1092,39 @@ static void print_remaining(const struct kmem_cache *s, struct page *slab, uint8
 		print_track(s, "Allocated", get_track(s, obj, TRACK_ALLOC));
 }
 
+/* Print the live objects of node @n's slabs (Linux's list_slab_objects), its list_lock held. */
+static void print_node_objects(struct kmem_cache *s, struct kmem_cache_node *n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&n->list_lock, flags);
+	for (struct page *p = n->partial; p; p = slab_next(p))
+		for_each_live_object(s, p, NULL, print_remaining);
+	for (struct page *p = n->full; p; p = slab_next(p))
+		for_each_live_object(s, p, NULL, print_remaining);
+	spin_unlock_irqrestore(&n->list_lock, flags);
+}
+
 int kmem_cache_destroy(struct kmem_cache *s)
 {
+	struct slab_system *sys;
+
 	if (!s)
 		return 0;
+	sys = s->sys;
 	if (kmem_cache_shrink(s)) {
-		s->sys->nr_reports++;
+		sys->nr_reports++;
 		printk("kmem_cache_destroy %s: Slab cache still has objects\n", s->name);
 		printk("Objects remaining in %s on __kmem_cache_shutdown()\n", s->name);
-		for (int nid = 0; nid < MAX_NUMNODES; nid++) {
-			for (struct page *p = s->node[nid].partial; p; p = slab_next(p))
-				for_each_live_object(s, p, NULL, print_remaining);
-			for (struct page *p = s->node[nid].full; p; p = slab_next(p))
-				for_each_live_object(s, p, NULL, print_remaining);
-		}
+		for (int nid = 0; nid < MAX_NUMNODES; nid++)
+			print_node_objects(s, &s->node[nid]);
 		return -EBUSY;
 	}
+	spin_lock(&sys->caches_lock);
 	list_del(&s->list);
-	if (s != &s->sys->cache_cache)
-		kmem_cache_free(&s->sys->cache_cache, s);
+	spin_unlock(&sys->caches_lock);
+	if (s != &sys->cache_cache)
+		kmem_cache_free(&sys->cache_cache, s);
 	return 0;
 }
 
@@ -1125,21 +1260,46 @@ static unsigned long freelist_length(const struct kmem_cache *s, const void *p)
 	return n;
 }
 
+/* The live objects of CPU @c's slab, under @c's lock and the slab's node's list_lock. */
+static unsigned long cpu_live_objects(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	unsigned long live = 0, flags, nflags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (c->slab) {
+		struct kmem_cache_node *n = slab_node(s, c->slab);
+
+		spin_lock_irqsave(&n->list_lock, nflags);
+		live = slab_inuse(c->slab) - freelist_length(s, c->freelist);
+		spin_unlock_irqrestore(&n->list_lock, nflags);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return live;
+}
+
+/* The live objects of node @n's slabs, under its list_lock. */
+static unsigned long node_live_objects(struct kmem_cache *s, struct kmem_cache_node *n)
+{
+	unsigned long live, flags;
+
+	spin_lock_irqsave(&n->list_lock, flags);
+	live = n->nr_full * s->objects;
+	for (struct page *p = n->partial; p; p = slab_next(p))
+		live += slab_inuse(p);
+	spin_unlock_irqrestore(&n->list_lock, flags);
+	return live;
+}
+
+/* Each CPU's and each node's count is taken under its locks; a slab moving between a CPU and
+ * a node meanwhile may be counted twice or missed, as Linux's slabinfo counts may be. */
 unsigned long kmem_cache_live_objects(struct kmem_cache *s)
 {
 	unsigned long live = 0;
 
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-
-		if (c->slab)
-			live += slab_inuse(c->slab) - freelist_length(s, c->freelist);
-	}
-	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
-		for (struct page *p = s->node[nid].partial; p; p = slab_next(p))
-			live += slab_inuse(p);
-		live += s->node[nid].nr_full * s->objects;
-	}
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		live += cpu_live_objects(s, &s->cpu_slab[cpu]);
+	for (int nid = 0; nid < MAX_NUMNODES; nid++)
+		live += node_live_objects(s, &s->node[nid]);
 	return live;
 }
 
@@ -1151,6 +1311,7 @@ void show_slabinfo(struct slab_system *sys)
 	printk("# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
 	       " : tunables <limit> <batchcount> <sharedfactor>"
 	       " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+	spin_lock(&sys->caches_lock);
 	list_for_each_entry (s, &sys->caches, list) {
 		unsigned long slabs = cache_slabs(s);
 
@@ -1159,6 +1320,7 @@ void show_slabinfo(struct slab_system *sys)
 		       s->name, kmem_cache_live_objects(s), slabs * s->objects, s->size, s->objects,
 		       1 << s->order, 0, 0, 0, slabs, slabs, 0UL);
 	}
+	spin_unlock(&sys->caches_lock);
 }
 
 /* ---- the slab system and kmalloc ----------------------------------------------------------- */
@@ -1231,7 +1393,9 @@ static void *kmalloc_large(struct slab_system *sys, size_t size, gfp_t gfp)
 	if (!page)
 		return NULL;
 	page->mapping = sys;
+	spin_lock(&sys->caches_lock);
 	sys->nr_large++;
+	spin_unlock(&sys->caches_lock);
 	return ms_page_address(sys->ms, page);
 }
 
@@ -1278,7 +1442,9 @@ static void kfree_caller(struct slab_system *sys, const void *p, unsigned long c
 		return;
 	}
 	page->mapping = NULL;
+	spin_lock(&sys->caches_lock);
 	sys->nr_large--;
+	spin_unlock(&sys->caches_lock);
 	ms_free_pages(sys->ms, page, large_order(page));
 }
 

@@ -3,12 +3,30 @@
  * vmalloc over the kernel page tables; see include/kmm/vmalloc.h for the contract. The trees are
  * recursive AVL trees keyed by va_start; every update recomputes the height and the augmented
  * subtree_max_size on the way back up.
+ *
+ * Locking (what each lock guards: <kmm/vmalloc.h>), in the order they nest:
+ *
+ *   vmap_purge_lock		vmc_purge, one at a time
+ *     vmap_area_lock		the trees and the spare nodes
+ *       pcp->lock, zone->lock	the page allocator's (mm/page_alloc.c): ensure_spare
+ *     page_table_lock		pgtable_map, pgtable_unmap, pgtable_query of ctx->pt
+ *       pcp->lock, zone->lock	table_alloc, table_free
+ *
+ * vmap_area_lock and page_table_lock are never held together: an area is carved from the free
+ * tree and then mapped; it is unlinked from the busy tree (so that no other CPU frees it too),
+ * unmapped, its pages freed and only then queued on the lazy tree, where a purge may take it.
+ * A purge takes the lazy tree whole under vmap_area_lock, flushes the TLBs holding only
+ * vmap_purge_lock, frees the tables left empty over those areas under page_table_lock, and
+ * merges the areas into the free tree under vmap_area_lock again; an allocation that finds no
+ * room drops vmap_area_lock and purges (waiting for a purge already under way) before it tries
+ * once more. Area pages are allocated and freed holding no lock.
  */
 #include <kmm/arch.h>
 #include <kmm/bug.h>
 #include <kmm/errno.h>
 #include <kmm/mm.h>
 #include <kmm/printk.h>
+#include <kmm/spinlock.h>
 #include <kmm/vmalloc.h>
 
 struct vmalloc_ctx vmalloc_default;
@@ -181,7 +199,8 @@ static struct vmap_area *lowest_fit(struct vmap_area *n, uint64_t size)
 	return NULL;
 }
 
-/* Nodes come from pages of the memory system, carved up and kept (Linux: a kmem_cache). */
+/* Nodes come from pages of the memory system, carved up and kept (Linux: a kmem_cache);
+ * vmap_area_lock held (but by vmalloc_init). */
 static int ensure_spare(struct vmalloc_ctx *ctx, unsigned long n)
 {
 	struct page *page;
@@ -302,6 +321,7 @@ int vmalloc_init(struct vmalloc_ctx *ctx, struct pgtable *pt, vaddr_t start, vad
 	if (ensure_spare(ctx, 1))
 		return -ENOMEM;
 	ctx->table_alloc = (struct pgtable_alloc){ table_alloc, table_free, ctx };
+	ctx->table_keep = (struct pgtable_alloc){ table_alloc, NULL, ctx };
 	ctx->lazy_max_pages = lazy_max_pages(ms);
 	all = get_node(ctx);
 	all->va_start = start;
@@ -315,102 +335,148 @@ int vmalloc_add_early(struct vmalloc_ctx *ctx, vaddr_t addr, uint64_t size, unsi
 		      const void *caller)
 {
 	vaddr_t end = addr + size + PAGE_SIZE;
-	struct vmap_area *f = tree_find(&ctx->free, addr), *v;
+	struct vmap_area *f, *v;
 
-	if (!size || !IS_ALIGNED(addr | size, PAGE_SIZE) || end <= addr || !f || end > f->va_end)
+	if (!size || !IS_ALIGNED(addr | size, PAGE_SIZE) || end <= addr)
 		return -EINVAL;
-	if (ensure_spare(ctx, 2))
+	spin_lock(&ctx->vmap_area_lock);
+	f = tree_find(&ctx->free, addr);
+	if (!f || end > f->va_end) {
+		spin_unlock(&ctx->vmap_area_lock);
+		return -EINVAL;
+	}
+	if (ensure_spare(ctx, 2)) {
+		spin_unlock(&ctx->vmap_area_lock);
 		return -ENOMEM;
+	}
 	clip(ctx, f, addr, end);
 	v = get_node(ctx);
 	*v =
 	    (struct vmap_area){ .va_start = addr, .va_end = end, .flags = flags, .caller = caller };
 	tree_insert(&ctx->busy, v);
+	spin_unlock(&ctx->vmap_area_lock);
 	return 0;
 }
 
-void vmc_purge(struct vmalloc_ctx *ctx)
+/* The lowest and highest VA of the areas of the tree at @root, which is not empty. */
+static void tree_bounds(const struct vmap_area *root, vaddr_t *start, vaddr_t *end)
 {
-	struct vmap_area *lo = ctx->lazy.root, *hi = ctx->lazy.root, *v;
+	const struct vmap_area *lo = root, *hi = root;
 
-	if (!lo)
-		return;
 	while (lo->left)
 		lo = lo->left;
 	while (hi->right)
 		hi = hi->right;
-	arch_flush_tlb_kernel_range(lo->va_start, hi->va_end);
-	while (ctx->lazy.root) {
-		ctx->lazy.root = avl_remove_min(ctx->lazy.root, &v);
-		merge_free(ctx, v);
-	}
-	ctx->lazy.nr = 0;
+	*start = lo->va_start;
+	*end = hi->va_end;
+}
+
+/*
+ * Give back the tables left empty over the areas of the tree at @n, unmapped and flushed from
+ * every TLB: an unmap of their (unmapped) range unlinks each, drops the walks cached through it
+ * and frees it (pgtable_unmap). Tables shared with mapped areas are not empty and stay.
+ */
+static void free_empty_tables(struct vmalloc_ctx *ctx, const struct vmap_area *n)
+{
+	struct pgtable_unmapped out;
+
+	if (!n)
+		return;
+	free_empty_tables(ctx, n->left);
+	spin_lock(&ctx->page_table_lock);
+	WARN_ON(pgtable_unmap(ctx->pt, n->va_start, va_size(n), &out) || out.leaves);
+	spin_unlock(&ctx->page_table_lock);
+	free_empty_tables(ctx, n->right);
+}
+
+void vmc_purge(struct vmalloc_ctx *ctx)
+{
+	struct vmap_area *lazy, *v;
+	vaddr_t start, end;
+
+	spin_lock(&ctx->vmap_purge_lock);
+	spin_lock(&ctx->vmap_area_lock);
+	lazy = ctx->lazy.root;
+	ctx->lazy = (struct vmap_tree){ 0 };
 	ctx->lazy_nr = 0;
-	ctx->nr_purges++;
+	spin_unlock(&ctx->vmap_area_lock);
+	if (lazy) {
+		tree_bounds(lazy, &start, &end);
+		arch_flush_tlb_kernel_range(start, end);
+		free_empty_tables(ctx, lazy);
+		spin_lock(&ctx->vmap_area_lock);
+		while (lazy) {
+			lazy = avl_remove_min(lazy, &v);
+			merge_free(ctx, v);
+		}
+		spin_unlock(&ctx->vmap_area_lock);
+		ctx->nr_purges++;
+	}
+	spin_unlock(&ctx->vmap_purge_lock);
 }
 
 /* A busy area of @size bytes (guard included) at the lowest free VA, purging once if needed. */
 static struct vmap_area *alloc_area(struct vmalloc_ctx *ctx, uint64_t size, unsigned long flags,
 				    const void *caller, gfp_t gfp)
 {
-	struct vmap_area *f, *v;
+	struct vmap_area *f, *v = NULL;
+	bool purged = false;
 
-	if (ensure_spare(ctx, 1))
+retry:
+	spin_lock(&ctx->vmap_area_lock);
+	if (ensure_spare(ctx, 1)) {
+		spin_unlock(&ctx->vmap_area_lock);
 		return NULL;
+	}
 	f = lowest_fit(ctx->free.root, size);
-	if (!f && ctx->lazy.root) {
+	if (!f && !purged) {
+		spin_unlock(&ctx->vmap_area_lock);
 		vmc_purge(ctx);
-		f = lowest_fit(ctx->free.root, size);
+		purged = true;
+		goto retry;
 	}
-	if (!f) {
-		if (!(gfp & __GFP_NOWARN))
-			printk(
-			    "vmap allocation for size %llu failed: use vmalloc=<size> to increase "
-			    "size\n",
-			    (unsigned long long)size);
-		return NULL;
+	if (f) {
+		v = get_node(ctx);
+		*v = (struct vmap_area){ .va_start = f->va_start, .va_end = f->va_start + size };
+		v->flags = flags;
+		v->caller = caller;
+		clip(ctx, f, v->va_start, v->va_end);
+		tree_insert(&ctx->busy, v);
 	}
-	v = get_node(ctx);
-	*v = (struct vmap_area){ .va_start = f->va_start, .va_end = f->va_start + size };
-	v->flags = flags;
-	v->caller = caller;
-	clip(ctx, f, v->va_start, v->va_end);
-	tree_insert(&ctx->busy, v);
+	spin_unlock(&ctx->vmap_area_lock);
+	if (!v && !(gfp & __GFP_NOWARN))
+		printk(
+		    "vmap allocation for size %llu failed: use vmalloc=<size> to increase size\n",
+		    (unsigned long long)size);
 	return v;
 }
 
-/* Map @pages[0..n) at @va with @prot, runs of consecutive frames at once. 0 or an errno. */
+/* Map @pages[0..n) at @va with @prot, runs of consecutive frames at once, under the page-table
+ * lock. 0 or an errno. */
 static int map_pages(struct vmalloc_ctx *ctx, vaddr_t va, struct page **pages, unsigned int n,
 		     const struct pte_attrs *prot)
 {
-	for (unsigned int i = 0, run; i < n; i += run) {
+	int err = 0;
+
+	spin_lock(&ctx->page_table_lock);
+	for (unsigned int i = 0, run; i < n && !err; i += run) {
 		unsigned long pfn = ms_page_to_pfn(ctx->ms, pages[i]);
-		int err;
 
 		for (run = 1; i + run < n && ms_page_to_pfn(ctx->ms, pages[i + run]) == pfn + run;)
 			run++;
 		err = pgtable_map(ctx->pt, va + (uint64_t)i * PAGE_SIZE, PFN_PHYS(pfn),
 				  (uint64_t)run * PAGE_SIZE, prot, PAGE_SIZE);
-		if (err)
-			return err;
 	}
-	return 0;
+	spin_unlock(&ctx->page_table_lock);
+	return err;
 }
 
-/*
- * Unmap @v (its guard is unmapped already), move it to the lazy tree and purge beyond the
- * threshold (Linux's free_vmap_area_noflush). Its leaves stay in the TLBs until the purge.
- */
-static void remove_area(struct vmalloc_ctx *ctx, struct vmap_area *v)
+/* Take @v off the busy tree: from now on it is the caller's alone. */
+static void unlink_busy(struct vmalloc_ctx *ctx, struct vmap_area *v)
 {
-	struct pgtable_unmapped out;
-
-	WARN_ON(pgtable_unmap(ctx->pt, v->va_start, va_size(v) - PAGE_SIZE, &out));
+	spin_lock(&ctx->vmap_area_lock);
 	tree_remove(&ctx->busy, v);
-	tree_insert(&ctx->lazy, v);
-	ctx->lazy_nr += va_size(v) >> PAGE_SHIFT;
-	if (ctx->lazy_nr > ctx->lazy_max_pages)
-		vmc_purge(ctx);
+	spin_unlock(&ctx->vmap_area_lock);
 }
 
 /* Free the pages vmalloc allocated for @v and their array. */
@@ -423,6 +489,36 @@ static void free_area_pages(struct vmalloc_ctx *ctx, struct vmap_area *v)
 	v->nr_pages = 0;
 	v->pages = NULL;
 	v->pages_block = NULL;
+}
+
+/*
+ * Release @v, unlinked from the busy tree: unmap it (its guard is unmapped already), free the
+ * pages vmalloc allocated for it when @free_pages, then queue it on the lazy tree and purge
+ * beyond the threshold (Linux's free_vmap_area_noflush). Its leaves stay in the TLBs until the
+ * purge, and so do the tables they were walked through: the unmap goes through table_keep,
+ * which leaves empty tables linked (changing a table descriptor needs the TLBs flushed over all
+ * it translated, ARM ARM (DDI 0487) D8.14.1 "Using break-before-make when updating translation
+ * table entries"); the purge frees them.
+ */
+static void release_area(struct vmalloc_ctx *ctx, struct vmap_area *v, bool free_pages)
+{
+	struct pgtable_unmapped out;
+	bool purge;
+
+	spin_lock(&ctx->page_table_lock);
+	ctx->pt->alloc = &ctx->table_keep;
+	WARN_ON(pgtable_unmap(ctx->pt, v->va_start, va_size(v) - PAGE_SIZE, &out));
+	ctx->pt->alloc = &ctx->table_alloc;
+	spin_unlock(&ctx->page_table_lock);
+	if (free_pages)
+		free_area_pages(ctx, v);
+	spin_lock(&ctx->vmap_area_lock);
+	tree_insert(&ctx->lazy, v);
+	ctx->lazy_nr += va_size(v) >> PAGE_SHIFT;
+	purge = ctx->lazy_nr > ctx->lazy_max_pages;
+	spin_unlock(&ctx->vmap_area_lock);
+	if (purge)
+		vmc_purge(ctx);
 }
 
 /* The smallest order whose block holds @bytes. */
@@ -470,8 +566,8 @@ void *vmc_vmalloc(struct vmalloc_ctx *ctx, unsigned long size, gfp_t gfp, const 
 	if (!alloc_area_pages(ctx, v, (unsigned int)(bytes >> PAGE_SHIFT), gfp) &&
 	    !map_pages(ctx, v->va_start, v->pages, v->nr_pages, &PAGE_KERNEL))
 		return (void *)(uintptr_t)v->va_start;
-	remove_area(ctx, v);
-	free_area_pages(ctx, v);
+	unlink_busy(ctx, v);
+	release_area(ctx, v, true);
 	if (!(gfp & __GFP_NOWARN)) {
 		gfp_snprint(mode, sizeof(mode), gfp);
 		printk("vmalloc error: size %lu, failed to allocate pages, mode:%#x(%s)\n", size,
@@ -493,52 +589,66 @@ void *vmc_vmap(struct vmalloc_ctx *ctx, struct page **pages, unsigned int count,
 		return NULL;
 	if (!map_pages(ctx, v->va_start, pages, count, prot))
 		return (void *)(uintptr_t)v->va_start;
-	remove_area(ctx, v);
+	unlink_busy(ctx, v);
+	release_area(ctx, v, false);
 	return NULL;
 }
 
-struct vmap_area *vmc_find_area(const struct vmalloc_ctx *ctx, const void *addr)
+struct vmap_area *vmc_find_area(struct vmalloc_ctx *ctx, const void *addr)
 {
-	return tree_find(&ctx->busy, (vaddr_t)(uintptr_t)addr);
+	struct vmap_area *v;
+
+	spin_lock(&ctx->vmap_area_lock);
+	v = tree_find(&ctx->busy, (vaddr_t)(uintptr_t)addr);
+	spin_unlock(&ctx->vmap_area_lock);
+	return v;
 }
 
-/* The busy area starting at @addr, or NULL after Linux's warning naming @what. */
-static struct vmap_area *area_at(struct vmalloc_ctx *ctx, const void *addr, const char *what)
+/* The busy area starting at @addr, unlinked from the busy tree (Linux's find_unlink_vmap_area),
+ * or NULL after Linux's warning naming @what. */
+static struct vmap_area *take_area(struct vmalloc_ctx *ctx, const void *addr, const char *what)
 {
-	struct vmap_area *v = vmc_find_area(ctx, addr);
+	struct vmap_area *v;
 
+	spin_lock(&ctx->vmap_area_lock);
+	v = tree_find(&ctx->busy, (vaddr_t)(uintptr_t)addr);
 	if (v && v->va_start == (vaddr_t)(uintptr_t)addr)
-		return v;
-	printk("Trying to %s() nonexistent vm area (%p)\n", what, addr);
-	WARN_ON(1);
-	return NULL;
+		tree_remove(&ctx->busy, v);
+	else
+		v = NULL;
+	spin_unlock(&ctx->vmap_area_lock);
+	if (!v) {
+		printk("Trying to %s() nonexistent vm area (%p)\n", what, addr);
+		WARN_ON(1);
+	}
+	return v;
 }
 
 void vmc_vfree(struct vmalloc_ctx *ctx, const void *addr)
 {
-	struct vmap_area *v = addr ? area_at(ctx, addr, "vfree") : NULL;
+	struct vmap_area *v = addr ? take_area(ctx, addr, "vfree") : NULL;
 
-	if (!v)
-		return;
-	remove_area(ctx, v);
-	free_area_pages(ctx, v);
+	if (v)
+		release_area(ctx, v, true);
 }
 
 void vmc_vunmap(struct vmalloc_ctx *ctx, const void *addr)
 {
-	struct vmap_area *v = addr ? area_at(ctx, addr, "vunmap") : NULL;
+	struct vmap_area *v = addr ? take_area(ctx, addr, "vunmap") : NULL;
 
 	if (v)
-		remove_area(ctx, v);
+		release_area(ctx, v, false);
 }
 
-struct page *vmc_vmalloc_to_page(const struct vmalloc_ctx *ctx, const void *addr)
+struct page *vmc_vmalloc_to_page(struct vmalloc_ctx *ctx, const void *addr)
 {
 	paddr_t pa;
+	int err;
 
-	if (pgtable_query(ctx->pt, (vaddr_t)(uintptr_t)addr, &pa, NULL, NULL))
-		return NULL;
-	return ms_pfn_to_page(ctx->ms, PHYS_PFN(pa));
+	spin_lock(&ctx->page_table_lock);
+	err = pgtable_query(ctx->pt, (vaddr_t)(uintptr_t)addr, &pa, NULL, NULL);
+	spin_unlock(&ctx->page_table_lock);
+	return err ? NULL : ms_pfn_to_page(ctx->ms, PHYS_PFN(pa));
 }
 
 /* One busy area's line of /proc/vmallocinfo (Linux's s_show; %pK and %pS as raw 0x%016lx:
@@ -580,10 +690,12 @@ static void show_tree(const struct vmap_area *n, bool lazy)
 	show_tree(n->right, lazy);
 }
 
-void vmc_show_vmallocinfo(const struct vmalloc_ctx *ctx)
+void vmc_show_vmallocinfo(struct vmalloc_ctx *ctx)
 {
+	spin_lock(&ctx->vmap_area_lock);
 	show_tree(ctx->busy.root, false);
 	show_tree(ctx->lazy.root, true);
+	spin_unlock(&ctx->vmap_area_lock);
 }
 
 /* The checker's state over one tree. */

@@ -7,14 +7,14 @@
 
 #include <kmm/arch.h>
 
-static unsigned int current_cpu;
+unsigned int host_current_cpu;
 
 void host_set_cpu(unsigned int id)
 {
-	current_cpu = id;
+	host_current_cpu = id;
 }
 
 unsigned int arch_cpu_id(void)
 {
-	return current_cpu;
+	return host_current_cpu;
 }

@@ -13,6 +13,9 @@ struct hw_machine *host_machine(void);
 
 /* Run the kernel code as CPU @id from now on (arch_cpu_id; 0 at start). */
 void host_set_cpu(unsigned int id);
+/* That CPU, read directly by the backend's own fast paths (spinlock.c); set it with
+ * host_set_cpu. */
+extern unsigned int host_current_cpu;
 
 /* Send the console (printk) to @f from now on (NULL: standard output); returns the old one. */
 FILE *host_console_set(FILE *f);

@@ -26,6 +26,70 @@ paddr_t arch_virt_to_phys(const void *va);
  * lists (Linux's smp_processor_id). */
 unsigned int arch_cpu_id(void);
 
+/*
+ * Spinlocks and the local interrupt mask, as Linux's arch_spinlock_t, arch_rwlock_t and
+ * arch_local_irq_save/restore; generic code takes them through <kmm/spinlock.h>. No lock sleeps:
+ * a CPU waiting for one spins. A zeroed lock is an unlocked one, so a lock in a zeroed structure
+ * needs no initialisation.
+ *
+ * Each call names its @site ("&zone->lock at mm/page_alloc.c:123", what <kmm/spinlock.h> passes)
+ * and the holder of a lock is recorded in it: @owner (a spinlock's) or @writer (a rwlock's)
+ * is the CPU (arch_cpu_id) + 1, set right after the lock is taken and cleared right before it is
+ * released, so a CPU reading its own number there knows it holds the lock; @site is where that
+ * holder took it. Both backends BUG, naming both sites, on taking a lock this CPU holds
+ * (recursion: a deadlock on any machine) and on releasing one it does not hold.
+ *
+ * aarch64 (arch/aarch64/spinlock.c): @lock of a spinlock is a ticket pair, bits [15:0] the
+ * ticket served, [31:16] the next one handed out; a CPU takes a ticket with LDAXR/STXR and waits
+ * for its turn in WFE; the holder serves the next with a store-release, whose write to the
+ * monitored location wakes the waiters (ARM ARM (DDI 0487) B2.9 "Synchronization and
+ * semaphores", D1.6 "Wait for Event mechanism and Send event"). The interrupt mask is PSTATE's
+ * DAIF.I and DAIF.F bits.
+ *
+ * Hosted (arch/host/spinlock.c): the simulated CPUs take turns on one host thread, so a lock held
+ * when a CPU takes it can never be released: that deadlock is a BUG too, naming the holder. The
+ * interrupt mask is a flag per simulated CPU.
+ */
+typedef struct {
+	uint32_t lock;	  /* the backend's lock word: 0 free */
+	uint32_t owner;	  /* the holding CPU + 1; 0 when free */
+	const char *site; /* where the holder took it */
+} arch_spinlock_t;
+
+/*
+ * A reader-writer spinlock (Linux's arch_rwlock_t, as arm64 had it before qrwlock): @lock holds
+ * the readers in bits [30:0] and ARCH_RW_WRITER when held for writing; readers share it, a
+ * writer waits until there are none. Readers do not wait for a waiting writer, so a CPU may take
+ * it for reading again while it reads (writers can starve under a stream of readers).
+ */
+#define ARCH_RW_WRITER 0x80000000u
+typedef struct {
+	uint32_t lock;	  /* readers, or ARCH_RW_WRITER */
+	uint32_t writer;  /* the writing CPU + 1; 0 when not held for writing */
+	const char *site; /* where the writer took it */
+} arch_rwlock_t;
+
+void arch_spin_lock(arch_spinlock_t *lock, const char *site);
+/* Take @lock if it is free; whether it was taken. A lock this CPU holds is a BUG still. */
+bool arch_spin_trylock(arch_spinlock_t *lock, const char *site);
+void arch_spin_unlock(arch_spinlock_t *lock, const char *site);
+
+void arch_read_lock(arch_rwlock_t *rw, const char *site);
+void arch_read_unlock(arch_rwlock_t *rw, const char *site);
+void arch_write_lock(arch_rwlock_t *rw, const char *site);
+void arch_write_unlock(arch_rwlock_t *rw, const char *site);
+
+/* Mask this CPU's interrupts and return the previous mask for arch_local_irq_restore. */
+unsigned long arch_local_irq_save(void);
+void arch_local_irq_restore(unsigned long flags);
+/* Whether this CPU's interrupts are masked. */
+bool arch_irqs_disabled(void);
+
+/* arch_local_irq_save then arch_spin_lock, and arch_spin_unlock then arch_local_irq_restore, in
+ * one call each (Linux's _raw_spin_lock_irqsave): the fast paths' locks cost one call. */
+unsigned long arch_spin_lock_irqsave(arch_spinlock_t *lock, const char *site);
+void arch_spin_unlock_irqrestore(arch_spinlock_t *lock, unsigned long flags, const char *site);
+
 /* Stop the machine after a fatal kernel error (BUG): never returns. */
 __attribute__((noreturn)) void arch_halt(void);
 

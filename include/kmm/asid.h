@@ -25,13 +25,20 @@
  *
  * Context is explicit and nothing here touches a TLB: asid_check_and_switch tells its caller
  * which ASID to load into TTBR0_EL1.ASID and whether to flush the local TLB first (TLBI
- * VMALLE1 through the arch interface). No locking: the caller serializes calls (Linux's
- * cpu_asid_lock; kmm runs one CPU at a time).
+ * VMALLE1 through the arch interface).
+ *
+ * Locking: asid_check_and_switch runs under the allocator's lock (Linux's cpu_asid_lock, taken
+ * with local interrupts masked), all of it: Linux's lockless fast path needs an atomic
+ * compare-and-swap of the active ASID against a rollover, which kmm's arch interface does not
+ * have. A context id is written under the lock and may be read without it (READ_ONCE): an ASID
+ * read for a TLB flush just before a rollover gives it away is flushed again by the rollover's
+ * local flushes.
  */
 #ifndef KMM_ASID_H
 #define KMM_ASID_H
 
 #include <kmm/mmzone.h>
+#include <kmm/spinlock.h>
 #include <kmm/types.h>
 
 #define ASID_BITS_MIN 4
@@ -41,6 +48,7 @@
 _Static_assert(NR_CPUS <= 64, "flush_pending is a 64-bit CPU mask");
 
 struct asid_allocator {
+	spinlock_t lock;      /* everything below but bits and nr_cpus (Linux's cpu_asid_lock) */
 	unsigned int bits;    /* ASID width: ASID_BITS_MIN..ASID_BITS_MAX */
 	unsigned int nr_cpus; /* CPUs 0..nr_cpus-1 switch through this allocator */
 	uint64_t generation;  /* current generation: k * 2^bits, k >= 1 */

@@ -15,13 +15,18 @@
  * adds a reference and a map count. Dirty pages of a backed file are not written back (the
  * backing store is read-only to kmm); they stay in the cache until the address_space goes.
  *
- * Locking: none; the caller serializes (one CPU at a time runs kernel code).
+ * Locking (mm/filemap.c has the order): an address_space's page index and nrpages are under its
+ * i_pages lock (Linux's xa_lock of mapping->i_pages), the reference counts of the address_space
+ * and of its files under its i_lock (Linux's inode i_lock; f_count is an atomic there). A
+ * page's read from the backing store is done holding neither. The checker (filemap_check)
+ * takes none: it is for a quiescent mapping.
  */
 #ifndef KMM_FS_H
 #define KMM_FS_H
 
 #include <kmm/mm_types.h>
 #include <kmm/mmzone.h>
+#include <kmm/spinlock.h>
 
 /* f_mode bits (Linux's values). */
 #define FMODE_READ 0x1u
@@ -38,6 +43,8 @@ struct file_backing_ops {
 };
 
 struct address_space {
+	spinlock_t i_pages_lock;	    /* pages, pages_height, nrpages */
+	spinlock_t i_lock;		    /* refcount, and its files' refcounts */
 	struct mem_system *ms;		    /* where its pages come from */
 	uint64_t size;			    /* i_size: bytes */
 	const struct file_backing_ops *ops; /* NULL: an in-memory file */
@@ -88,7 +95,7 @@ struct page *filemap_get_page(struct address_space *mapping, uint64_t index, boo
 
 /* The cached page at @index, without a reference and without reading anything; NULL if none
  * (Linux's filemap_get_folio without FGP_CREAT; mincore asks this). */
-struct page *filemap_find_page(const struct address_space *mapping, uint64_t index);
+struct page *filemap_find_page(struct address_space *mapping, uint64_t index);
 
 /* Read @len bytes at @off of @f into @buf through the page cache (Linux's kernel_read; exec
  * reads ELF headers with it). Returns bytes read (short at the end of the file, at most Linux's

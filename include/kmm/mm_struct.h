@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An address space (Linux 6.1's struct mm_struct, the parts kmm has so far): the TTBR0 page
- * tables of a process, its ASID context id, its VMA set, its RSS counters and an mmap-lock
- * placeholder. Its tables come from the page allocator of a struct mem_system, one page each
+ * tables of a process, its ASID context id, its VMA set, its RSS counters and its mmap lock.
+ * Its tables come from the page allocator of a struct mem_system, one page each
  * (a short root too: a page is aligned to any smaller table size).
  *
  * Switching (Linux's switch_mm → check_and_switch_context → cpu_switch_mm): switch_mm gives the
@@ -12,8 +12,13 @@
  * pages are non-global (nG) and so tagged with the ASID: switching back and forth within a
  * generation needs no flush (ARM ARM D8.13 "Translation Lookaside Buffers").
  *
- * Locking: none exists in kmm yet (one CPU runs kernel code at a time). The mmap lock is a
- * counter that states who holds it, so code can assert its locking rules already.
+ * Locking: the mmap lock (Linux's mmap_lock, an rwsem) is a reader-writer spinlock here: held
+ * for reading to look at the VMAs (faults, mincore, /proc), for writing to change them (mmap,
+ * munmap, mprotect, brk, mremap, fork's copy, exec); it comes before every other mm lock (the
+ * page cache's, slab's, the page allocator's; see mm/page_alloc.c and mm/slub.c). Faults change
+ * PTEs and counters under the read lock: Linux's page_table_lock, which orders them against
+ * each other, is not here yet, as one task per mm runs its faults one at a time. The context id
+ * is the ASID allocator's (asid.h: written under its lock).
  */
 #ifndef KMM_MM_STRUCT_H
 #define KMM_MM_STRUCT_H
@@ -21,6 +26,7 @@
 #include <kmm/asid.h>
 #include <kmm/bug.h>
 #include <kmm/pgtable.h>
+#include <kmm/spinlock.h>
 #include <kmm/vma.h>
 
 /* The RSS counters, Linux's names and order. */
@@ -44,9 +50,9 @@ struct mm_struct {
 	uint64_t context_id;  /* the ASID allocator's context id: 0 until first switched to */
 	struct vma_tree vmas; /* the VMAs, ordered by address */
 	unsigned long rss[NR_MM_COUNTERS]; /* pages mapped: file, anonymous; swap entries */
-	int mmap_lock;	       /* the placeholder: -1 write-held, n > 0 held by n readers, 0 free */
-	struct mem_system *ms; /* where the table pages come from */
-	struct pgtable_alloc table_alloc; /* the pgd's allocator over @ms */
+	rwlock_t mmap_lock;		   /* the VMAs and the layout above (see Locking) */
+	struct mem_system *ms;		   /* where the table pages come from */
+	struct pgtable_alloc table_alloc;  /* the pgd's allocator over @ms */
 };
 
 /*
@@ -62,7 +68,7 @@ extern struct asid_allocator asid_default;
 
 static inline uint16_t mm_asid(const struct mm_struct *mm)
 {
-	return (uint16_t)asid_ctx_asid(&asid_default, mm->context_id);
+	return (uint16_t)asid_ctx_asid(&asid_default, READ_ONCE(mm->context_id));
 }
 
 /*
@@ -83,40 +89,23 @@ void mm_destroy(struct mm_struct *mm);
 uint64_t switch_mm(struct asid_allocator *a, unsigned int cpu, struct mm_struct *mm,
 		   bool *need_local_flush);
 
-/* The mmap-lock placeholder: take and drop it, as Linux's mmap_{read,write}_{lock,unlock}. */
-static inline void mmap_read_lock(struct mm_struct *mm)
-{
-	BUG_ON(mm->mmap_lock < 0);
-	mm->mmap_lock++;
-}
+/* Take and drop the mmap lock, as Linux's mmap_{read,write}_{lock,unlock} (macros, so that
+ * the lock's reports name the caller's line). */
+#define mmap_read_lock(mm) read_lock(&(mm)->mmap_lock)
+#define mmap_read_unlock(mm) read_unlock(&(mm)->mmap_lock)
+#define mmap_write_lock(mm) write_lock(&(mm)->mmap_lock)
+#define mmap_write_unlock(mm) write_unlock(&(mm)->mmap_lock)
 
-static inline void mmap_read_unlock(struct mm_struct *mm)
-{
-	BUG_ON(mm->mmap_lock <= 0);
-	mm->mmap_lock--;
-}
-
-static inline void mmap_write_lock(struct mm_struct *mm)
-{
-	BUG_ON(mm->mmap_lock != 0);
-	mm->mmap_lock = -1;
-}
-
-static inline void mmap_write_unlock(struct mm_struct *mm)
-{
-	BUG_ON(mm->mmap_lock != -1);
-	mm->mmap_lock = 0;
-}
-
-/* Linux's mmap_assert_locked (read or write) and mmap_assert_write_locked. */
+/* Linux's mmap_assert_locked (held for reading or writing, by any CPU: readers are not
+ * recorded) and mmap_assert_write_locked (held for writing by this CPU). */
 static inline void mmap_assert_locked(const struct mm_struct *mm)
 {
-	BUG_ON(mm->mmap_lock == 0);
+	BUG_ON(!rwlock_is_locked(&mm->mmap_lock));
 }
 
 static inline void mmap_assert_write_locked(const struct mm_struct *mm)
 {
-	BUG_ON(mm->mmap_lock != -1);
+	BUG_ON(!rwlock_is_write_held(&mm->mmap_lock));
 }
 
 #endif /* KMM_MM_STRUCT_H */

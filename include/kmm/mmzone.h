@@ -8,15 +8,17 @@
  * 128 MiB), and the tunables Linux keeps as sysctls. Every core function takes one explicitly;
  * the kernel's default instance is mm_default_system (mm/mm_init.c), used by alloc_pages & co.
  *
- * Locking: kmm runs single-threaded for now (the simulated CPUs take turns), so the zone lock
- * and the per-CPU lists' locks of Linux are not there; the current CPU (arch_cpu_id) picks the
- * per-CPU lists.
+ * Locking, as Linux 6.1's (mm/page_alloc.c has the order): zone->lock guards the zone's free
+ * areas and their counts (nr_free_pages, nr_reserved_highatomic, managed_pages) and the
+ * migratetypes of its pageblocks; each per_cpu_pages has its own lock, taken with local
+ * interrupts masked, by its CPU (arch_cpu_id picks the lists) and by a CPU draining it.
  */
 #ifndef KMM_MMZONE_H
 #define KMM_MMZONE_H
 
 #include <kmm/list.h>
 #include <kmm/mm_types.h>
+#include <kmm/spinlock.h>
 #include <kmm/types.h>
 
 #define PAGE_SHIFT 12
@@ -64,6 +66,7 @@ struct free_area {
 #define NR_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 
 struct per_cpu_pages {
+	spinlock_t lock;   /* the lists, count, free_factor */
 	int count;	   /* pages (not blocks) on the lists */
 	int high;	   /* drain above this */
 	int batch;	   /* refill and drain chunk */
@@ -86,6 +89,7 @@ struct zone {
 	unsigned long present_pages; /* memory (memblock.memory) in the span */
 	unsigned long managed_pages; /* handed to the buddy allocator */
 	const char *name;
+	spinlock_t lock; /* free_area, nr_free_pages, highatomic, pageblock types */
 	struct free_area free_area[MAX_ORDER];
 	unsigned long nr_free_pages; /* NR_FREE_PAGES: free-list pages, isolated ones excluded */
 	unsigned long nr_isolate_pageblock;

@@ -22,8 +22,13 @@
  * does not give an attacker or a bug a clean pointer; freeing the object at the head of the
  * freelist again is caught on the fast path.
  *
- * Locking: none; kmm runs single-threaded (the simulated CPUs take turns, arch_cpu_id picks the
- * per-CPU slab).
+ * Locking (mm/slub.c has the order): a CPU's slab and freelist (kmem_cache_cpu, arch_cpu_id
+ * picks it) are under that CPU's lock, taken with local interrupts masked, by the CPU itself and
+ * by kmem_cache_shrink flushing it; a node's lists, and the freelist and counters of each slab
+ * of the node (a CPU's frozen slab too, which other CPUs free into), are under the node's
+ * list_lock; the slab system's cache list under caches_lock. The checker (slab_check,
+ * ss_slab_check) takes none: it is for a quiescent cache; kmem_cache_set_debug and
+ * kmem_cache_destroy are for a cache no other CPU is using.
  */
 #ifndef KMM_SLAB_H
 #define KMM_SLAB_H
@@ -31,6 +36,7 @@
 #include <kmm/gfp.h>
 #include <kmm/list.h>
 #include <kmm/mmzone.h>
+#include <kmm/spinlock.h>
 #include <kmm/types.h>
 
 typedef unsigned int slab_flags_t;
@@ -62,11 +68,13 @@ struct slab_track {
 };
 
 struct kmem_cache_cpu {
+	spinlock_t lock;   /* freelist and slab (Linux's local_lock, a spinlock as on RT) */
 	void *freelist;	   /* free objects of slab only this CPU takes (hardened pointers) */
 	struct page *slab; /* the active slab (frozen), or NULL */
 };
 
 struct kmem_cache_node {
+	spinlock_t list_lock; /* the lists and counts; its slabs' freelists and counters */
 	struct page *partial; /* slabs with free objects, not frozen (linked through the page) */
 	struct page *full;    /* slabs without free objects, not frozen */
 	unsigned long nr_partial, nr_full;
@@ -91,7 +99,7 @@ struct kmem_cache {
 	slab_flags_t flags;
 	void (*ctor)(void *obj);
 	unsigned long random; /* freelist hardening */
-	unsigned int seq;     /* operations, for track ages */
+	unsigned int seq;     /* debug operations, for track ages (counted under list_lock) */
 	struct slab_system *sys;
 	struct list_head list; /* on sys->caches, newest first */
 	struct kmem_cache_cpu cpu_slab[NR_CPUS];
@@ -112,6 +120,7 @@ struct kmem_cache {
 
 struct slab_system {
 	struct mem_system *ms;
+	spinlock_t caches_lock; /* caches, random_state, nr_large (Linux's slab_mutex) */
 	struct list_head caches;
 	struct kmem_cache cache_cache; /* holds every other struct kmem_cache ("kmem_cache") */
 	struct kmem_cache *kmalloc_caches[NR_KMALLOC_CACHES];

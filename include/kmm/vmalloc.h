@@ -19,17 +19,27 @@
  * stale translation of a queued VA is never used, since nothing accesses a freed area.
  *
  * Table memory. vmalloc_init gives @pt a table allocator over the memory system (Linux's
- * pgtable_alloc after paging_init); tables that become empty go back to it. Tables the boot took
- * from memblock (PG_reserved pages) are not given back to the page allocator.
+ * pgtable_alloc after paging_init); tables that become empty go back to it, but only once no TLB
+ * can hold a translation walked through them: vfree's unmap leaves them linked, and the purge
+ * that flushes the TLBs over the freed areas then unlinks and frees those left empty (Linux
+ * keeps vmalloc's tables for good). Tables the boot took from memblock (PG_reserved pages) are
+ * not given back to the page allocator.
  *
  * Linux keeps a vm_struct beside each vmap_area; kmm merges them into one struct vmap_area.
- * There is no locking: one CPU runs the kernel code at a time.
+ *
+ * Locking (mm/vmalloc.c has the order): vmap_area_lock guards the three trees, the spare nodes
+ * and their counts (Linux splits it into vmap_area_lock, free_vmap_area_lock and
+ * purge_vmap_area_lock); vmap_purge_lock makes purges one at a time, each flushing the TLBs
+ * over the areas it took from the lazy tree before they become free; page_table_lock (Linux's
+ * init_mm.page_table_lock) guards the writes and walks of @pt. The checker (vmalloc_check) takes
+ * none: it is for a quiescent context.
  */
 #ifndef KMM_VMALLOC_H
 #define KMM_VMALLOC_H
 
 #include <kmm/gfp.h>
 #include <kmm/pgtable.h>
+#include <kmm/spinlock.h>
 
 /* vm_struct flags, Linux's values. */
 #define VM_IOREMAP 0x00000001
@@ -66,10 +76,14 @@ struct vmap_tree {
 };
 
 struct vmalloc_ctx {
+	spinlock_t vmap_area_lock;  /* busy, lazy, free, the spares, lazy_nr */
+	spinlock_t vmap_purge_lock; /* one purge at a time; nr_purges */
+	spinlock_t page_table_lock; /* pt: its descriptors, tables, counts, pt->alloc */
 	struct pgtable *pt;
 	struct mem_system *ms;
-	vaddr_t start, end; /* the range handed out: [start, end) */
-	struct pgtable_alloc table_alloc;
+	vaddr_t start, end;		  /* the range handed out: [start, end) */
+	struct pgtable_alloc table_alloc; /* pt->alloc: tables from and back to @ms */
+	struct pgtable_alloc table_keep;  /* the same without free_table: for vfree's unmap */
 	struct vmap_tree busy, lazy, free;
 	struct vmap_area *spare; /* unused nodes, linked through ->left */
 	unsigned long nr_spare, node_pages;
@@ -109,13 +123,13 @@ void vmc_vfree(struct vmalloc_ctx *ctx, const void *addr);
 /* Unmap and queue the area at @addr; its pages are the caller's (vunmap). */
 void vmc_vunmap(struct vmalloc_ctx *ctx, const void *addr);
 /* The page mapped at @addr, or NULL (vmalloc_to_page). */
-struct page *vmc_vmalloc_to_page(const struct vmalloc_ctx *ctx, const void *addr);
-/* The busy area containing @addr, or NULL (find_vm_area). */
-struct vmap_area *vmc_find_area(const struct vmalloc_ctx *ctx, const void *addr);
+struct page *vmc_vmalloc_to_page(struct vmalloc_ctx *ctx, const void *addr);
+/* The busy area containing @addr, or NULL (find_vm_area); it stays the caller's to keep alive. */
+struct vmap_area *vmc_find_area(struct vmalloc_ctx *ctx, const void *addr);
 /* Invalidate the TLBs over the lazy areas and free their VAs (purge_vmap_area_lazy). */
 void vmc_purge(struct vmalloc_ctx *ctx);
 /* /proc/vmallocinfo through printk: the busy areas by address, then "unpurged vm_area" lines. */
-void vmc_show_vmallocinfo(const struct vmalloc_ctx *ctx);
+void vmc_show_vmallocinfo(struct vmalloc_ctx *ctx);
 /*
  * The invariant checker: the three trees ordered, balanced, heights and subtree sizes right;
  * areas page aligned, disjoint and together exactly the range; free ranges merged; counts and

@@ -507,7 +507,7 @@ KTEST(fault, syndromes)
 	KT_EXPECT_EQ(kt, info.code, BUS_OBJERR);
 	uint64_t cm = esr_make_abort(ESR_ELx_EC_DABT_CUR, ESR_ELx_FSC_FAULT | 3, true) | ESR_ELx_CM;
 	KT_EXPECT_EQ(kt, do_page_fault(t->mm, ANON + PAGE_SIZE, cm, &info), 0);
-	KT_EXPECT_EQ(kt, t->mm->mmap_lock, 0);
+	KT_EXPECT_FALSE(kt, rwlock_is_locked(&t->mm->mmap_lock));
 	/* A PTE that contradicts its VMA (execute-never in an executable one) faults for ever:
 	 * the simulated process is killed rather than the access retried without end. */
 	uint64_t *slot = pgtable_pte_slot(&t->mm->pgd, ANON + PAGE_SIZE, false, NULL);
@@ -558,7 +558,7 @@ KTEST(fault, stack_growth)
 	KT_EXPECT_EQ(kt, info.code, SEGV_MAPERR);
 	KT_EXPECT_EQ(kt, sim_user_read(t, 0, gap_end, &c, 1, &info), 0);
 	KT_EXPECT_EQ(kt, stack->vm_start, gap_end);
-	KT_EXPECT_EQ(kt, t->mm->mmap_lock, 0);
+	KT_EXPECT_FALSE(kt, rwlock_is_locked(&t->mm->mmap_lock));
 	VM_CHECK(kt, t);
 	vm_task_free(t);
 	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);

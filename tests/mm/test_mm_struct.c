@@ -189,17 +189,18 @@ KTEST(mm_struct, isolation_by_asid)
 	}
 	KT_EXPECT_EQ(kt, st->hits, hits + 6);
 	KT_EXPECT_EQ(kt, st->invalidated, inval);
-	/* The mmap-lock placeholder counts its holders. */
+	/* The mmap lock is shared by readers, exclusive to a writer. */
 	mmap_read_lock(&e->mms[0]);
 	mmap_read_lock(&e->mms[0]);
 	mmap_assert_locked(&e->mms[0]);
-	KT_EXPECT_EQ(kt, e->mms[0].mmap_lock, 2);
+	KT_EXPECT_FALSE(kt, rwlock_is_write_held(&e->mms[0].mmap_lock));
 	mmap_read_unlock(&e->mms[0]);
+	KT_EXPECT_TRUE(kt, rwlock_is_locked(&e->mms[0].mmap_lock));
 	mmap_read_unlock(&e->mms[0]);
 	mmap_write_lock(&e->mms[0]);
 	mmap_assert_write_locked(&e->mms[0]);
 	mmap_write_unlock(&e->mms[0]);
-	KT_EXPECT_EQ(kt, e->mms[0].mmap_lock, 0);
+	KT_EXPECT_FALSE(kt, rwlock_is_locked(&e->mms[0].mmap_lock));
 	/* Destroyed, the mms' tables (root, 3 levels below) and pages are all free again. */
 	KT_EXPECT_EQ(kt, e->mms[0].pgd.table_pages, 4u);
 	KT_EXPECT_LT(kt, free_pages_now(), free0);
