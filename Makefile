@@ -3,11 +3,12 @@
 
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_QEMU ?= build-qemu
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 BENCH_TUNABLES := glibc.rtld.optional_static_tls=8192
 
-.PHONY: all deps build build-asan run test bench format clean
+.PHONY: all deps deps-qemu build build-asan build-qemu run qemu test test-qemu bench format clean
 
 all: build
 
@@ -26,14 +27,36 @@ $(BUILD_ASAN)/CMakeCache.txt: | deps
 build-asan: $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN)
 
+# The bare-metal kernel (platform/qemu), cross-built in a directory of its own: the cross
+# compiler, QEMU, libfdt-dev:arm64 and the raspi3b DTB come from scripts/deps.sh qemu.
+deps-qemu:
+	@scripts/deps.sh qemu $(BUILD_QEMU)
+
+$(BUILD_QEMU)/CMakeCache.txt: | deps-qemu
+	cmake -S . -B $(BUILD_QEMU) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_TOOLCHAIN_FILE=platform/qemu/toolchain.cmake
+
+build-qemu: deps-qemu $(BUILD_QEMU)/CMakeCache.txt
+	cmake --build $(BUILD_QEMU)
+
+# Boot the kernel on QEMU virt with its shell on this terminal (poweroff, or Ctrl-A x, leaves);
+# BOOT=raspi3b (or another boot of scripts/qemu-boards.sh) picks another machine.
+qemu: build-qemu
+	scripts/qemu-run.sh $(BUILD_QEMU) $(or $(BOOT),virt-a72-1g)
+
+# Only the QEMU boots: every board, the in-kernel test suites, the memory against the DTB.
+test-qemu: build-qemu
+	@scripts/qemu-test.sh $(BUILD_QEMU)
+
 # The main job.
 run: build
 	$(BUILD)/kmm-sim --help
 	$(BUILD)/kmm-sim run
 
-# Every test: the gcc build, then the clang ASan+UBSan build; ends with "N passed, N failed".
-test: build build-asan
-	@scripts/test.sh $(BUILD) $(BUILD_ASAN)
+# Every test: the gcc build, then the clang ASan+UBSan build, then the kernel's QEMU boots
+# (KMM_SKIP_QEMU=1 leaves them out); ends with "N passed, N failed".
+test: build build-asan $(if $(filter 1,$(KMM_SKIP_QEMU)),,build-qemu)
+	@KMM_QEMU_BUILD=$(BUILD_QEMU) scripts/test.sh $(BUILD) $(BUILD_ASAN)
 
 # Every benchmark (bench/): one JSON line per benchmark and impl, median ns per op. The malloc
 # peers are installed first; jemalloc's library takes more static TLS than glibc keeps spare for
@@ -46,4 +69,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_QEMU)

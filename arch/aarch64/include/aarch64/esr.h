@@ -15,6 +15,21 @@
 #define ESR_ELx_IL BIT(25) /* a 32-bit instruction */
 #define ESR_ELx_ISS_MASK GENMASK(24, 0)
 
+/* Other exception classes (the bare-metal kernel's vectors name them in reports). */
+#define ESR_ELx_EC_UNKNOWN 0x00u
+#define ESR_ELx_EC_WFx 0x01u
+#define ESR_ELx_EC_FP_ASIMD 0x07u
+#define ESR_ELx_EC_ILL 0x0eu /* illegal execution state */
+#define ESR_ELx_EC_SVC64 0x15u
+#define ESR_ELx_EC_SYS64 0x18u /* MSR, MRS or system instruction trapped */
+#define ESR_ELx_EC_PC_ALIGN 0x22u
+#define ESR_ELx_EC_SP_ALIGN 0x26u
+#define ESR_ELx_EC_SERROR 0x2fu
+#define ESR_ELx_EC_BREAKPT_CUR 0x31u
+#define ESR_ELx_EC_SOFTSTP_CUR 0x33u
+#define ESR_ELx_EC_WATCHPT_CUR 0x35u
+#define ESR_ELx_EC_BRK64 0x3cu
+
 /* Exception classes of aborts. */
 #define ESR_ELx_EC_IABT_LOW 0x20u /* instruction abort from a lower EL (EL0) */
 #define ESR_ELx_EC_IABT_CUR 0x21u /* instruction abort without an EL change */
@@ -38,6 +53,7 @@
 #define ESR_ELx_FSC_PERM 0x0cu	  /* permission fault, level 1..3 */
 #define ESR_ELx_FSC_EXTABT 0x10u  /* synchronous external abort, not on a walk */
 #define ESR_ELx_FSC_SEA_TTW 0x14u /* synchronous external abort on a walk, level 0..3 */
+#define ESR_ELx_FSC_ALIGN 0x21u	  /* alignment fault */
 
 static inline unsigned int esr_ec(uint64_t esr)
 {
