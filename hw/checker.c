@@ -246,18 +246,19 @@ static const char *reread(const struct hw_cpu *cpu, const struct mmu_tr *tr, str
 	const struct hw_ram *ram = &cpu->machine->ram;
 	const struct mmu_path *p = &tr->path;
 	bool ha = cpu->machine->feat.hafdbs && (cpu->regs.tcr & TCR_HA);
-	uint64_t d = 0;
+	uint64_t d = 0, tables = 0; /* the table descriptors ORed: their attributes accumulate */
 
 	*now = *tr;
 	now->desc = 0;
-	now->acc = (struct mmu_table_acc){ 0 };
 	for (unsigned int l = p->first; l < tr->level; l++) {
 		if (hw_ram_read64(ram, p->desc[l], &d) || (d & DESC_TYPE_MASK) != DESC_TYPE_TABLE)
 			return "a table descriptor above it is no longer valid";
 		if ((d ^ p->desc[l + 1]) & GENMASK(47, p->granule_shift))
 			return "a table descriptor above it points to another table";
-		mmu_gather_table_attrs(&now->acc, d);
+		tables |= d;
 	}
+	now->acc = (struct mmu_table_acc){ 0 };
+	mmu_gather_table_attrs(&now->acc, tables);
 	if (hw_ram_read64(ram, p->desc[tr->level], &d))
 		d = 0;
 	now->desc = d;
@@ -362,7 +363,8 @@ static const char *rewalk(struct hw_cpu *cpu, vaddr_t va, const struct mmu_tr *t
 
 	*now = *tr;
 	now->desc = 0;
-	if (mmu_walk(&m->ram, &cpu->regs, &m->feat, va, cpu->el, MMU_READ, false, NULL, &w))
+	if (mmu_walk_regime(&m->ram, &cpu->regs, mmu_regime_get(&cpu->regime, cpu->regs.tcr),
+			    &m->feat, va, cpu->el, MMU_READ, false, NULL, &w))
 		return "the walk from its new TTBR faults";
 	*now = w.tr;
 	if (w.tr.level != tr->level || ((w.tr.desc ^ tr->desc) & BBM_MASK))

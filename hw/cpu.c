@@ -22,6 +22,7 @@
 #include <kmm/errno.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 /* With the MMU off, accesses are split at this size (there is no leaf to split them at). */
 #define FLAT_CHUNK 4096ULL
@@ -112,16 +113,18 @@ static enum mmu_fault walk(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc, 
 {
 	struct tlb *tlb = &cpu->tlb;
 	unsigned int ttbr = (va >> 55) & 1;
-	struct mmu_walk_step start;
+	const struct mmu_walk_step *start = tlb_walk_find(tlb, va, ttbr, asid);
 
-	*resumed = tlb_walk_lookup(tlb, va, ttbr, asid, &start);
+	*resumed = start != NULL;
 	tlb->stats.walks++;
 	tlb->stats.walk_cache_hits += *resumed;
-	enum mmu_fault f = mmu_walk(&cpu->machine->ram, &cpu->regs, &cpu->machine->feat, va,
-				    cpu->el, acc, true, *resumed ? &start : NULL, w);
+	enum mmu_fault f = mmu_walk_regime(&cpu->machine->ram, &cpu->regs,
+					   mmu_regime_get(&cpu->regime, cpu->regs.tcr),
+					   &cpu->machine->feat, va, cpu->el, acc, true, start, w);
 	tlb->stats.reads += w->reads;
 	if (w->nsteps)
-		tlb_walk_insert(tlb, &w->geom, va, ttbr, asid, w->steps, w->nsteps);
+		tlb_walk_insert(tlb, &cpu->regime.half[ttbr].geom, va, ttbr, asid, w->steps,
+				w->nsteps);
 	/* A leaf whose AF is still clear (TCR.HA, but this access was refused) is not cached. */
 	if (f == MMU_FAULT_NONE && (w->tr.desc & PTE_AF))
 		tlb_insert(tlb, &w->tr);
@@ -183,6 +186,20 @@ enum mmu_fault hw_cpu_translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access 
 	return translate(cpu, va, acc, res, &span);
 }
 
+/* Copy @n bytes at @pa to @rd or from @wr: 0, or -EFAULT if some byte is not RAM. */
+static int ram_copy(struct hw_ram *ram, paddr_t pa, void *rd, const void *wr, size_t n)
+{
+	uint8_t *p = hw_ram_ptr(ram, pa, n); /* the usual case: one region holds them all */
+
+	if (!p)
+		return wr ? hw_ram_write(ram, pa, wr, n) : hw_ram_read(ram, pa, rd, n);
+	if (wr)
+		memcpy(p, wr, n);
+	else
+		memcpy(rd, p, n);
+	return 0;
+}
+
 /*
  * Copy @len bytes at @va to @rd (a read) or from @wr (a write), one translation at a time.
  * @res describes the first piece, or the piece that faulted.
@@ -202,9 +219,8 @@ static enum mmu_fault copy(struct hw_cpu *cpu, vaddr_t va, void *rd, const void 
 			return res->fault;
 		}
 		size_t n = span < len - done ? (size_t)span : len - done;
-		int err = wr ? hw_ram_write(ram, piece.pa, (const uint8_t *)wr + done, n)
-			     : hw_ram_read(ram, piece.pa, (uint8_t *)rd + done, n);
-		if (err) {
+		if (ram_copy(ram, piece.pa, rd ? (uint8_t *)rd + done : NULL,
+			     wr ? (const uint8_t *)wr + done : NULL, n)) {
 			/* Outside RAM: a synchronous external abort on the access itself. */
 			*res = piece;
 			res->fault = MMU_FAULT_EXTERNAL;

@@ -20,6 +20,8 @@ struct hw_cpu {
 	unsigned int id;
 	struct hw_machine *machine;
 	struct mmu_regs regs;
+	/* regs.tcr decoded for walks: again by the first walk after it changes (mmu_regime_get) */
+	struct mmu_regime regime;
 	unsigned int el; /* 0 or 1: the exception level its accesses are made at */
 	struct tlb tlb;
 	struct hw_cpu_stores stores; /* for the checker */

@@ -12,6 +12,9 @@
  *      address-size fault; tables gather APTable/UXNTable/PXNTable.
  *   5. At the leaf: AF clear → access-flag fault unless TCR.HA (FEAT_HAFDBS) sets it; DBM with
  *      TCR.HD makes a written read-only entry writable; then the permission check.
+ *
+ * Steps 1-3 depend on TCR for all but the VA and the TTBR: struct mmu_regime holds them decoded,
+ * which a CPU keeps for as long as its TCR holds the same value.
  */
 #include "mmu.h"
 
@@ -42,12 +45,12 @@ const char *mmu_access_name(enum mmu_access a)
 }
 
 /*
- * Output-address size: the smaller of TCR.IPS and the CPU's PARange (ARM ARM D8.2.6), and never
- * more than the 48 bits the descriptors here can hold.
+ * Output-address size: the smaller of TCR.IPS (@ips_bits, 0 when reserved) and the CPU's PARange
+ * (ARM ARM D8.2.6), and never more than the 48 bits the descriptors here can hold.
  */
-static unsigned int output_bits(const struct mmu_features *feat, unsigned int ips)
+static unsigned int output_bits(const struct mmu_features *feat, unsigned int ips_bits)
 {
-	unsigned int bits = tcr_ips_bits(ips);
+	unsigned int bits = ips_bits;
 
 	if (!bits || bits > feat->pa_bits)
 		bits = feat->pa_bits;
@@ -66,43 +69,52 @@ static uint16_t walk_asid(uint64_t tcr, const struct mmu_regs *regs)
 	return tcr & TCR_AS ? asid : (uint16_t)(asid & 0xff);
 }
 
-/*
- * Steps 1-3: choose the half and geometry for @va and the first table. Returns NONE and fills
- * @geom, @ttbr_sel and @table, or the level-0 fault.
- */
-static enum mmu_fault select_half(const struct mmu_regs *regs, const struct mmu_features *feat,
-				  vaddr_t va, unsigned int el, struct xlat_geometry *geom,
-				  unsigned int *ttbr_sel, paddr_t *table)
+/* Steps 1-2 for one half: its range, its geometry and where its start table is. */
+static void decode_half(struct mmu_half_cfg *c, const struct tcr_half *h)
+{
+	*c = (struct mmu_half_cfg){ 0 };
+	if (h->tsz < TSZ_MIN || h->tsz > TSZ_MAX || h->epd)
+		return;
+	unsigned int inputsize = 64 - h->tsz;
+
+	c->walkable = true;
+	/* Bits [top:inputsize] must all equal the selecting bit. */
+	c->range = GENMASK(h->tbi ? 55 : 63, inputsize);
+	/* A reserved TGn encoding behaves as 4K here (IMPLEMENTATION DEFINED choice). */
+	xlat_geometry_init(&c->geom, h->granule ? h->granule : 4096, inputsize);
+	/* The base is aligned to the start table's size; lower bits (and CnP) are ignored. */
+	c->root_mask = GENMASK(47, c->geom.index_bits[c->geom.start_level] + 3);
+}
+
+void mmu_regime_decode(struct mmu_regime *r, uint64_t tcr)
 {
 	struct tcr_fields f;
 
-	tcr_decode(regs->tcr, &f);
+	tcr_decode(tcr, &f);
+	r->tcr = tcr;
+	r->valid = true;
+	r->ips_bits = tcr_ips_bits(f.ips);
+	decode_half(&r->half[0], &f.half[0]);
+	decode_half(&r->half[1], &f.half[1]);
+}
+
+/* Steps 1-3: choose the half of @va and its first table. Returns NONE and fills @table. */
+static enum mmu_fault select_half(const struct mmu_regs *regs, const struct mmu_regime *rg,
+				  const struct mmu_features *feat, vaddr_t va, unsigned int el,
+				  unsigned int obits, paddr_t *table)
+{
 	unsigned int sel = (va >> 55) & 1;
-	const struct tcr_half *h = &f.half[sel];
-	if (h->tsz < TSZ_MIN || h->tsz > TSZ_MAX)
-		return MMU_FAULT_TRANSLATION;
-	unsigned int inputsize = 64 - h->tsz;
-	unsigned int top = h->tbi ? 55 : 63;
-	/* Bits [top:inputsize] must all equal the selecting bit. */
-	uint64_t range = GENMASK(top, inputsize);
-	if ((va & range) != (sel ? range : 0))
-		return MMU_FAULT_TRANSLATION;
-	if (h->epd)
+	const struct mmu_half_cfg *h = &rg->half[sel];
+
+	if (!h->walkable || (va & h->range) != (sel ? h->range : 0))
 		return MMU_FAULT_TRANSLATION;
 	/* FEAT_E0PD: EL0 may not use this half at all, cached or not (ARM ARM D8.2.11). */
 	if (el == 0 && mmu_e0pd(regs, feat, va))
 		return MMU_FAULT_TRANSLATION;
-
-	/* A reserved TGn encoding behaves as 4K here (IMPLEMENTATION DEFINED choice). */
-	xlat_geometry_init(geom, h->granule ? h->granule : 4096, inputsize);
 	uint64_t ttbr = sel ? regs->ttbr1 : regs->ttbr0;
-	paddr_t base = ttbr & GENMASK(47, 0);
-	if (base >> output_bits(feat, f.ips))
+	if ((ttbr & GENMASK(47, 0)) >> obits)
 		return MMU_FAULT_ADDRESS_SIZE;
-	/* The base is aligned to the start table's size; lower bits (and CnP) are ignored. */
-	unsigned int align = geom->index_bits[geom->start_level] + 3;
-	*table = base & ~(BIT(align) - 1);
-	*ttbr_sel = sel;
+	*table = ttbr & h->root_mask;
 	return MMU_FAULT_NONE;
 }
 
@@ -136,42 +148,100 @@ static uint64_t hafdbs_update(const struct mmu_tr *tr, bool ha, enum mmu_access 
 	return desc;
 }
 
-enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
-			const struct mmu_features *feat, vaddr_t va, unsigned int el,
-			enum mmu_access acc, bool update, const struct mmu_walk_step *start,
-			struct mmu_walk_result *out)
+/*
+ * @p, a copy of the path a walk started from, extended with the descriptors @slots the walk read
+ * at levels [@from, @to). The copy is made first and then patched, rather than kept in a local
+ * that changes level by level: a struct copied right after narrow stores into it stalls the host.
+ */
+static void extend_path(struct mmu_path *p, const paddr_t *slots, unsigned int from,
+			unsigned int to)
 {
-	struct xlat_geometry *g = &out->geom;
-	unsigned int sel;
-	paddr_t table;
+	for (unsigned int l = from; l < to; l++)
+		p->desc[l] = slots[l];
+	if (to > from)
+		p->n = (uint8_t)(to - p->first);
+}
+
+/* What one walk is for (mmu_walk_regime's arguments), for its steps. */
+struct walk {
+	struct hw_ram *ram;
+	const struct mmu_regs *regs;
+	const struct mmu_features *feat;
+	const struct xlat_geometry *g;
+	vaddr_t va;
+	unsigned int el;
+	enum mmu_access acc;
+	bool update;
+};
+
+/* Step 5 for the leaf @desc at @level, read from @slot: @out->tr, the access flag, FEAT_HAFDBS. */
+static enum mmu_fault walk_leaf(const struct walk *w, uint64_t desc, unsigned int level,
+				paddr_t slot, struct mmu_walk_result *out)
+{
+	/* A page or block maps the level's entry size: its output address is aligned so. */
+	uint64_t size = xlat_entry_size(w->g, level);
+	uint64_t tcr = w->regs->tcr;
+	bool ha = w->feat->hafdbs && (tcr & TCR_HA);
+	struct mmu_tr *tr = &out->tr;
+
+	tr->va = w->va & ~(size - 1);
+	tr->pa = desc & GENMASK(47, w->g->level_shift[level]);
+	tr->size = size;
+	tr->level = level;
+	tr->desc = desc;
+	tr->ttbr = (w->va >> 55) & 1;
+	tr->asid = walk_asid(tcr, w->regs);
+	tr->global = !(desc & PTE_NG);
+	tr->dbm = ha && (tcr & TCR_HD) && (desc & PTE_DBM);
+	if (!(desc & PTE_AF) && !ha)
+		return walk_fault(out, MMU_FAULT_ACCESS_FLAG, level);
+	/* The hardware writes its update only for an access that is then permitted. */
+	uint64_t ndesc = hafdbs_update(tr, ha, w->acc);
+	if (w->update && ndesc != desc && mmu_check(tr, w->regs, w->el, w->acc) == MMU_FAULT_NONE) {
+		hw_ram_write64(w->ram, slot, ndesc);
+		tr->desc = ndesc;
+	}
+	return walk_fault(out, MMU_FAULT_NONE, level);
+}
+
+enum mmu_fault mmu_walk_regime(struct hw_ram *ram, const struct mmu_regs *regs,
+			       const struct mmu_regime *rg, const struct mmu_features *feat,
+			       vaddr_t va, unsigned int el, enum mmu_access acc, bool update,
+			       const struct mmu_walk_step *start, struct mmu_walk_result *out)
+{
+	unsigned int obits = output_bits(feat, rg->ips_bits);
+	paddr_t table, slots[XLAT_LEVELS_MAX]; /* @slots: the descriptors read, by level */
 
 	out->nsteps = 0;
 	out->reads = 0;
-	enum mmu_fault f = select_half(regs, feat, va, el, g, &sel, &table);
+	enum mmu_fault f = select_half(regs, rg, feat, va, el, obits, &table);
 	if (f)
 		return walk_fault(out, f, 0);
 
-	unsigned int obits = output_bits(feat, (unsigned int)FIELD_GET(TCR_IPS_MASK, regs->tcr));
+	const struct xlat_geometry *g = &rg->half[(va >> 55) & 1].geom;
+	const struct walk w = { ram, regs, feat, g, va, el, acc, update };
 	struct mmu_table_acc tacc = { 0 };
 	unsigned int level = g->start_level;
-	struct mmu_path path = {
+	const struct mmu_path root = {
 		.root = table,
 		.first = (uint8_t)level,
 		.root_shift = (uint8_t)(g->index_bits[level] + 3),
 		.granule_shift = (uint8_t)g->granule_shift,
 	};
+	const struct mmu_path *base = &root; /* the path to the first table read */
 	if (start) {
 		level = start->level;
 		table = start->table;
 		tacc = start->acc;
-		path = start->path;
+		base = &start->path;
 	}
-	for (;; level++) {
-		out->steps[out->nsteps++] = (struct mmu_walk_step){ level, table, tacc, path };
+	for (unsigned int from = level;; level++) {
+		struct mmu_walk_step *step = &out->steps[out->nsteps++];
+		*step = (struct mmu_walk_step){ level, table, tacc, *base };
+		extend_path(&step->path, slots, from, level);
 		paddr_t slot = table + 8ULL * xlat_index(g, level, va);
 		uint64_t desc;
-		path.desc[level] = slot;
-		path.n = (uint8_t)(level + 1 - path.first);
+		slots[level] = slot;
 		out->reads++;
 		if (hw_ram_read64(ram, slot, &desc))
 			return walk_fault(out, MMU_FAULT_EXTERNAL, level);
@@ -182,40 +252,33 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 			return walk_fault(out, MMU_FAULT_ADDRESS_SIZE, level);
 		if (kind == DESC_TABLE) {
 			mmu_gather_table_attrs(&tacc, desc);
-			table = desc_oa(g, level, desc);
+			table = desc & GENMASK(47, g->granule_shift);
 			continue;
 		}
-
-		uint64_t size = xlat_entry_size(g, level);
-		bool ha = feat->hafdbs && (regs->tcr & TCR_HA);
-		out->tr = (struct mmu_tr){
-			.va = va & ~(size - 1),
-			.pa = desc_oa(g, level, desc),
-			.size = size,
-			.level = level,
-			.desc = desc,
-			.acc = tacc,
-			.ttbr = sel,
-			.asid = walk_asid(regs->tcr, regs),
-			.global = !(desc & PTE_NG),
-			.dbm = ha && (regs->tcr & TCR_HD) && (desc & PTE_DBM),
-			.path = path,
-		};
-		if (!(desc & PTE_AF) && !ha)
-			return walk_fault(out, MMU_FAULT_ACCESS_FLAG, level);
-		/* The hardware writes its update only for an access that is then permitted. */
-		uint64_t ndesc = hafdbs_update(&out->tr, ha, acc);
-		if (update && ndesc != desc &&
-		    mmu_check(&out->tr, regs, el, acc) == MMU_FAULT_NONE) {
-			hw_ram_write64(ram, slot, ndesc);
-			out->tr.desc = ndesc;
-		}
-		return walk_fault(out, MMU_FAULT_NONE, level);
+		out->tr.acc = tacc;
+		out->tr.path = *base;
+		extend_path(&out->tr.path, slots, from, level + 1);
+		return walk_leaf(&w, desc, level, slot, out);
 	}
 }
 
-void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *el0_r, bool *el0_w,
-		   bool *el0_x, bool *el1_r, bool *el1_w, bool *el1_x)
+enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
+			const struct mmu_features *feat, vaddr_t va, unsigned int el,
+			enum mmu_access acc, bool update, const struct mmu_walk_step *start,
+			struct mmu_walk_result *out)
+{
+	struct mmu_regime rg;
+
+	mmu_regime_decode(&rg, regs->tcr);
+	enum mmu_fault f = mmu_walk_regime(ram, regs, &rg, feat, va, el, acc, update, start, out);
+	/* Only a level-0 translation fault before any read comes before the half is chosen. */
+	if (f != MMU_FAULT_TRANSLATION || out->reads)
+		out->geom = rg.half[(va >> 55) & 1].geom;
+	return f;
+}
+
+/* The permissions of @tr (mmu_effective), in an array for mmu_check to index: [el][acc]. */
+static inline void effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool p[2][3])
 {
 	bool ap1 = (tr->desc & PTE_USER) && !tr->acc.no_el0; /* EL0 access */
 	/* A DBM entry under hardware dirty management counts as writable for every access. */
@@ -225,27 +288,43 @@ void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *e
 	bool wxn = regs->sctlr & SCTLR_WXN;
 
 	/* ARM ARM D8.4.1, AArch64.S1CheckPermissions for a regime with two privilege levels. */
-	*el0_r = ap1;
-	*el0_w = ap1 && !ap2;
+	p[0][MMU_READ] = ap1;
+	p[0][MMU_WRITE] = ap1 && !ap2;
 	bool priv_w = !ap2;
 	/* PSTATE.PAN: EL1 data accesses to memory EL0 can access fault (fetches are not checked).
 	 */
-	*el1_r = !(regs->pan && ap1);
-	*el1_w = priv_w && *el1_r;
+	p[1][MMU_READ] = !(regs->pan && ap1);
+	p[1][MMU_WRITE] = priv_w && p[1][MMU_READ];
 	/* EL0 may execute what it cannot read (execute-only memory, ARMv8.0 without EPAN). */
-	*el0_x = !uxn && !(*el0_w && wxn);
+	p[0][MMU_EXEC] = !uxn && !(p[0][MMU_WRITE] && wxn);
 	/* EL1 never executes what EL0 can write. */
-	*el1_x = !pxn && !(priv_w && wxn) && !*el0_w;
+	p[1][MMU_EXEC] = !pxn && !(priv_w && wxn) && !p[0][MMU_WRITE];
+}
+
+void mmu_effective(const struct mmu_tr *tr, const struct mmu_regs *regs, bool *el0_r, bool *el0_w,
+		   bool *el0_x, bool *el1_r, bool *el1_w, bool *el1_x)
+{
+	bool p[2][3];
+
+	effective(tr, regs, p);
+	*el0_r = p[0][MMU_READ];
+	*el0_w = p[0][MMU_WRITE];
+	*el0_x = p[0][MMU_EXEC];
+	*el1_r = p[1][MMU_READ];
+	*el1_w = p[1][MMU_WRITE];
+	*el1_x = p[1][MMU_EXEC];
 }
 
 enum mmu_fault mmu_check(const struct mmu_tr *tr, const struct mmu_regs *regs, unsigned int el,
 			 enum mmu_access acc)
 {
-	bool r[2], w[2], x[2];
+	bool p[2][3];
 
-	mmu_effective(tr, regs, &r[0], &w[0], &x[0], &r[1], &w[1], &x[1]);
+	effective(tr, regs, p);
 	el = el ? 1 : 0;
-	bool ok = acc == MMU_READ ? r[el] : acc == MMU_WRITE ? w[el] : x[el];
+	bool ok = acc == MMU_READ    ? p[el][MMU_READ]
+		  : acc == MMU_WRITE ? p[el][MMU_WRITE]
+				     : p[el][MMU_EXEC];
 	return ok ? MMU_FAULT_NONE : MMU_FAULT_PERMISSION;
 }
 

@@ -116,6 +116,39 @@ struct mmu_walk_result {
 };
 
 /*
+ * One half of the regime (TTBR0's or TTBR1's), as TCR configures it: what a walk of that half
+ * checks and uses before its first descriptor read (mmu.c, steps 1 and 2).
+ */
+struct mmu_half_cfg {
+	bool walkable;	    /* TnSZ in 16..39 (no FEAT_TTST/LVA) and EPDn clear */
+	uint64_t range;	    /* VA bits [top:inputsize] that must all equal VA[55] (when walkable) */
+	uint64_t root_mask; /* the TTBR base bits that give the start table */
+	struct xlat_geometry geom; /* the half's geometry (when walkable) */
+};
+
+/*
+ * TCR_EL1 decoded for walks, once for as long as it holds one value: a CPU keeps one
+ * (mmu_regime_get) instead of decoding TCR and building the geometry on every walk.
+ */
+struct mmu_regime {
+	uint64_t tcr; /* the value decoded */
+	bool valid;   /* false: nothing decoded yet */
+	struct mmu_half_cfg half[2];
+	unsigned int ips_bits; /* TCR.IPS as bits (tcr_ips_bits), 0 for a reserved encoding */
+};
+
+/* Decode @tcr into @r. */
+void mmu_regime_decode(struct mmu_regime *r, uint64_t tcr);
+
+/* @r decoded for @tcr: as it is when it holds @tcr already, else decoded again. */
+static inline const struct mmu_regime *mmu_regime_get(struct mmu_regime *r, uint64_t tcr)
+{
+	if (!r->valid || r->tcr != tcr)
+		mmu_regime_decode(r, tcr);
+	return r;
+}
+
+/*
  * Walk the translation tables for @va. @start, if not NULL, is a cached table of this same walk
  * to resume from (the caller checked it is for @va's half and ASID). FEAT_HAFDBS (@feat->hafdbs)
  * with TCR.HA makes a clear AF no fault; with @update, an access that mmu_check then permits as
@@ -128,6 +161,15 @@ enum mmu_fault mmu_walk(struct hw_ram *ram, const struct mmu_regs *regs,
 			const struct mmu_features *feat, vaddr_t va, unsigned int el,
 			enum mmu_access acc, bool update, const struct mmu_walk_step *start,
 			struct mmu_walk_result *out);
+
+/*
+ * mmu_walk with @regs->tcr already decoded in @rg (mmu_regime_get), but @out->geom left alone:
+ * the geometry is @rg's, of the half VA[55] selects.
+ */
+enum mmu_fault mmu_walk_regime(struct hw_ram *ram, const struct mmu_regs *regs,
+			       const struct mmu_regime *rg, const struct mmu_features *feat,
+			       vaddr_t va, unsigned int el, enum mmu_access acc, bool update,
+			       const struct mmu_walk_step *start, struct mmu_walk_result *out);
 
 /* Whether FEAT_E0PD forbids EL0 the half @va lies in (TCR.E0PD0/1 with the feature). */
 bool mmu_e0pd(const struct mmu_regs *regs, const struct mmu_features *feat, vaddr_t va);

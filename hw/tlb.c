@@ -3,11 +3,13 @@
  * The emulated TLB; the contract is in tlb.h.
  *
  * Leaf entries live in sets of @ways entries. An entry of 2^k bytes goes to set
- * (VA[55:k]) % sets, so a lookup probes one set per size present (size_mask). Tags compare
- * VA[55:k]: bits [63:56] are the tag byte when TBI is on, and a TLBI operand carries VA[55:12]
- * only (ARM ARM D8.13 "Translation Lookaside Buffers", C5.5 "TLBI"); bit 55 tells the halves
- * apart. The walk cache is one fully associative array of intermediate tables. Both replace the
- * least recently used entry: every use stamps an entry with the next value of the clock.
+ * (VA[55:k]) % sets, so a lookup probes one set per size present (size_mask, kept exact by a count
+ * of the entries of each size). Tags compare VA[55:k]: bits [63:56] are the tag byte when TBI is
+ * on, and a TLBI operand carries VA[55:12] only (ARM ARM D8.13 "Translation Lookaside Buffers",
+ * C5.5 "TLBI"); bit 55 tells the halves apart. The walk cache is one fully associative array of
+ * intermediate tables; a lookup tries the entry the previous one found before it scans them all.
+ * Both replace the least recently used entry: every use stamps an entry with the next value of
+ * the clock.
  *
  * The descriptor counts (struct tlb_refs) are an open-addressing hash map with linear probing,
  * at most half full, whose deletions shift the following run back (no tombstones).
@@ -21,6 +23,8 @@
 
 /* The highest VA bit a tag holds. */
 #define TAG_TOP 55
+/* The deepest level a table can be at: a walk resumed from it reads the leaf next. */
+#define DEEPEST (XLAT_LEVELS_MAX - 1)
 
 /* Whether @a and @b agree on VA[55:shift]. */
 static bool va_match(vaddr_t a, vaddr_t b, unsigned int shift)
@@ -36,7 +40,8 @@ static unsigned int size_shift(uint64_t size)
 /* The first entry of the set an entry of 2^@shift bytes holding @va goes to. */
 static struct tlb_entry *set_of(struct tlb *tlb, vaddr_t va, unsigned int shift)
 {
-	uint64_t index = ((va & GENMASK(TAG_TOP, 0)) >> shift) % tlb->sets;
+	uint64_t tag = (va & GENMASK(TAG_TOP, 0)) >> shift;
+	uint64_t index = tlb->set_mask ? tag & tlb->set_mask : tag % tlb->sets;
 
 	return &tlb->entries[index * tlb->cfg.ways];
 }
@@ -125,21 +130,49 @@ static void refs_remove(struct tlb_refs *r, size_t hole)
 	r->slots[hole] = (struct tlb_ref){ 0 };
 }
 
+/* Count (@delta +1) or uncount (-1) an entry read through the descriptor at @pa. */
+static void ref_one(struct tlb_refs *r, paddr_t pa, int delta)
+{
+	struct tlb_ref *s = refs_probe(r, pa);
+
+	if (delta > 0 && !s->count)
+		*s = (struct tlb_ref){ .pa = pa };
+	if (delta > 0)
+		s->count++;
+	else if (s->count && !--s->count)
+		refs_remove(r, (size_t)(s - r->slots));
+}
+
 /* Count (@delta +1) or uncount (-1) an entry read through the descriptors of @p. */
 static void ref_path(struct tlb *tlb, const struct mmu_path *p, int delta)
 {
-	struct tlb_refs *r = tlb->refs;
+	for (unsigned int i = 0; tlb->refs && i < p->n; i++)
+		ref_one(tlb->refs, p->desc[p->first + i], delta);
+}
 
-	for (unsigned int i = 0; r && i < p->n; i++) {
-		paddr_t pa = p->desc[p->first + i];
-		struct tlb_ref *s = refs_probe(r, pa);
-		if (delta > 0 && !s->count)
-			*s = (struct tlb_ref){ .pa = pa };
-		if (delta > 0)
-			s->count++;
-		else if (s->count && !--s->count)
-			refs_remove(r, (size_t)(s - r->slots));
+/* Whether @p read the descriptor at @pa at @level. */
+static bool path_holds(const struct mmu_path *p, unsigned int level, paddr_t pa)
+{
+	return level >= p->first && level < p->first + p->n && p->desc[level] == pa;
+}
+
+/*
+ * Count an entry read through @now in place of one read through @was (NULL: none). A descriptor
+ * both read at the same level is left as it is, as counting @now up and then @was down would:
+ * its count never reaches zero on the way.
+ */
+static void ref_replace(struct tlb *tlb, const struct mmu_path *now, const struct mmu_path *was)
+{
+	if (!tlb->refs || !was) {
+		ref_path(tlb, now, 1);
+		return;
 	}
+	for (unsigned int l = now->first; l < now->first + now->n; l++)
+		if (!path_holds(was, l, now->desc[l]))
+			ref_one(tlb->refs, now->desc[l], 1);
+	for (unsigned int l = was->first; l < was->first + was->n; l++)
+		if (!path_holds(now, l, was->desc[l]))
+			ref_one(tlb->refs, was->desc[l], -1);
 }
 
 int tlb_init(struct tlb *tlb, const struct tlb_config *cfg)
@@ -147,6 +180,8 @@ int tlb_init(struct tlb *tlb, const struct tlb_config *cfg)
 	if (cfg->entries && (!cfg->ways || cfg->entries % cfg->ways))
 		return -EINVAL;
 	*tlb = (struct tlb){ .cfg = *cfg, .sets = cfg->entries ? cfg->entries / cfg->ways : 0 };
+	if (tlb->sets > 1 && !(tlb->sets & (tlb->sets - 1)))
+		tlb->set_mask = tlb->sets - 1;
 	tlb->entries = calloc(cfg->entries, sizeof(*tlb->entries));
 	tlb->walk = calloc(cfg->walk_entries, sizeof(*tlb->walk));
 	if ((cfg->entries && !tlb->entries) || (cfg->walk_entries && !tlb->walk)) {
@@ -163,13 +198,16 @@ void tlb_destroy(struct tlb *tlb)
 	*tlb = (struct tlb){ 0 };
 }
 
-/* Recompute size_mask from the valid entries, after some were dropped or replaced. */
-static void refresh_sizes(struct tlb *tlb)
+/* A valid leaf entry of @size bytes more (@delta 1) or less (-1), in size_count and size_mask. */
+static void count_size(struct tlb *tlb, uint64_t size, int delta)
 {
-	tlb->size_mask = 0;
-	for (unsigned int i = 0; i < tlb->cfg.entries; i++)
-		if (tlb->entries[i].stamp)
-			tlb->size_mask |= tlb->entries[i].tr.size;
+	unsigned int k = size_shift(size);
+
+	tlb->size_count[k] += (unsigned int)delta;
+	if (tlb->size_count[k])
+		tlb->size_mask |= size;
+	else
+		tlb->size_mask &= ~size;
 }
 
 const struct mmu_tr *tlb_lookup(struct tlb *tlb, vaddr_t va, uint16_t asid)
@@ -190,7 +228,7 @@ const struct mmu_tr *tlb_lookup(struct tlb *tlb, vaddr_t va, uint16_t asid)
 }
 
 /* Whether @a and @b translate the same input for the same ASIDs (one replaces the other). */
-static bool same_tag(const struct mmu_tr *a, const struct mmu_tr *b)
+static inline bool same_tag(const struct mmu_tr *a, const struct mmu_tr *b)
 {
 	return a->size == b->size && va_match(a->va, b->va, size_shift(a->size)) &&
 	       a->global == b->global && (a->global || a->asid == b->asid);
@@ -216,18 +254,14 @@ void tlb_insert(struct tlb *tlb, const struct mmu_tr *tr)
 	if (!tlb->sets)
 		return;
 	struct tlb_entry *e = pick_way(tlb, set_of(tlb, tr->va, size_shift(tr->size)), tr);
-	bool evicted = e->stamp && !same_tag(&e->tr, tr);
-	uint64_t old_size = e->tr.size;
 
-	tlb->stats.evictions += evicted;
-	ref_path(tlb, &tr->path, 1);
+	tlb->stats.evictions += e->stamp && !same_tag(&e->tr, tr);
+	ref_replace(tlb, &tr->path, e->stamp ? &e->tr.path : NULL);
 	if (e->stamp)
-		ref_path(tlb, &e->tr.path, -1);
+		count_size(tlb, e->tr.size, -1);
 	e->tr = *tr;
 	e->stamp = ++tlb->clock;
-	tlb->size_mask |= tr->size;
-	if (evicted && old_size != tr->size)
-		refresh_sizes(tlb);
+	count_size(tlb, tr->size, 1);
 }
 
 void tlb_drop(struct tlb *tlb, const struct mmu_tr *tr)
@@ -236,7 +270,17 @@ void tlb_drop(struct tlb *tlb, const struct mmu_tr *tr)
 
 	ref_path(tlb, &tr->path, -1);
 	tlb->entries[i].stamp = 0;
-	refresh_sizes(tlb);
+	count_size(tlb, tr->size, -1);
+}
+
+/* Whether @a and @b are the same path, field by field. */
+static bool path_equal(const struct mmu_path *a, const struct mmu_path *b)
+{
+	for (unsigned int l = 0; l < XLAT_LEVELS_MAX; l++)
+		if (a->desc[l] != b->desc[l])
+			return false;
+	return a->root == b->root && a->first == b->first && a->n == b->n &&
+	       a->root_shift == b->root_shift && a->granule_shift == b->granule_shift;
 }
 
 /* Whether walk-cache entry @e holds a table that translates @va in half @ttbr for @asid. */
@@ -245,8 +289,34 @@ static bool walk_holds(const struct tlb_walk_entry *e, vaddr_t va, unsigned int 
 	return e->stamp && e->ttbr == ttbr && e->asid == asid && va_match(e->va, va, e->shift);
 }
 
-bool tlb_walk_lookup(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
-		     struct mmu_walk_step *out)
+/* A valid walk-cache entry @e more (@delta 1) or less (-1), in the counts of level-3 tables. */
+static void count_walk(struct tlb *tlb, const struct tlb_walk_entry *e, int delta)
+{
+	if (e->step.level != DEEPEST)
+		return;
+	tlb->deepest += (unsigned int)delta;
+	tlb->deepest_shift[e->shift] += (unsigned int)delta;
+}
+
+/*
+ * The last lookup's entry if it holds the level-3 table for @va and no other entry can: entries
+ * of one table, shift and level are never two (pick_walk_slot), so only a level-3 table cached
+ * under another geometry (another shift) could match as well.
+ */
+static struct tlb_walk_entry *walk_hint(struct tlb *tlb, vaddr_t va, unsigned int ttbr,
+					uint16_t asid)
+{
+	struct tlb_walk_entry *e = tlb->walk_hit;
+
+	if (e && e->step.level == DEEPEST && walk_holds(e, va, ttbr, asid) &&
+	    tlb->deepest_shift[e->shift] == tlb->deepest)
+		return e;
+	return NULL;
+}
+
+/* The entry of the deepest table for @va, the first of that level; NULL if none. */
+static struct tlb_walk_entry *walk_scan(struct tlb *tlb, vaddr_t va, unsigned int ttbr,
+					uint16_t asid)
 {
 	struct tlb_walk_entry *best = NULL;
 
@@ -254,12 +324,34 @@ bool tlb_walk_lookup(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t as
 		struct tlb_walk_entry *e = &tlb->walk[i];
 		if (walk_holds(e, va, ttbr, asid) && (!best || e->step.level > best->step.level))
 			best = e;
+		if (best && best->step.level == DEEPEST)
+			break;
 	}
+	return best;
+}
+
+const struct mmu_walk_step *tlb_walk_find(struct tlb *tlb, vaddr_t va, unsigned int ttbr,
+					  uint16_t asid)
+{
+	struct tlb_walk_entry *best = walk_hint(tlb, va, ttbr, asid);
+
 	if (!best)
-		return false;
+		best = walk_scan(tlb, va, ttbr, asid);
+	tlb->walk_hit = best;
+	if (!best)
+		return NULL;
 	best->stamp = ++tlb->clock;
-	*out = best->step;
-	return true;
+	return &best->step;
+}
+
+bool tlb_walk_lookup(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
+		     struct mmu_walk_step *out)
+{
+	const struct mmu_walk_step *step = tlb_walk_find(tlb, va, ttbr, asid);
+
+	if (step)
+		*out = *step;
+	return step != NULL;
 }
 
 /* Whether valid walk-cache entry @e caches the table that @key does (one replaces the other). */
@@ -269,11 +361,16 @@ static bool walk_same(const struct tlb_walk_entry *e, const struct tlb_walk_entr
 	       e->va == key->va && e->step.level == key->step.level;
 }
 
-/* The walk-cache slot for @key: the same table's entry, else a free one, else the LRU one. */
+/*
+ * The walk-cache slot for @key: the same table's entry, else a free one, else the LRU one. A
+ * table has one entry at most, so when the last lookup's is the same, that is the one.
+ */
 static struct tlb_walk_entry *pick_walk_slot(struct tlb *tlb, const struct tlb_walk_entry *key)
 {
 	struct tlb_walk_entry *victim = NULL;
 
+	if (tlb->walk_hit && walk_same(tlb->walk_hit, key))
+		return tlb->walk_hit;
 	for (unsigned int i = 0; i < tlb->cfg.walk_entries; i++) {
 		struct tlb_walk_entry *e = &tlb->walk[i];
 		if (walk_same(e, key))
@@ -282,6 +379,29 @@ static struct tlb_walk_entry *pick_walk_slot(struct tlb *tlb, const struct tlb_w
 			victim = e;
 	}
 	return victim;
+}
+
+/* Whether @a and @b are the same table reached the same way. */
+static bool step_equal(const struct mmu_walk_step *a, const struct mmu_walk_step *b)
+{
+	return a->level == b->level && a->table == b->table && a->acc.uxn == b->acc.uxn &&
+	       a->acc.pxn == b->acc.pxn && a->acc.no_el0 == b->acc.no_el0 &&
+	       a->acc.rdonly == b->acc.rdonly && path_equal(&a->path, &b->path);
+}
+
+/* Make @e, the slot picked for @key, hold @step. */
+static void walk_fill(struct tlb *tlb, struct tlb_walk_entry *e, const struct tlb_walk_entry *key,
+		      const struct mmu_walk_step *step)
+{
+	ref_replace(tlb, &step->path, e->stamp ? &e->step.path : NULL);
+	if (e->stamp)
+		count_walk(tlb, e, -1);
+	e->va = key->va;
+	e->shift = key->shift;
+	e->ttbr = key->ttbr;
+	e->asid = key->asid;
+	e->step = *step;
+	count_walk(tlb, e, 1);
 }
 
 void tlb_walk_insert(struct tlb *tlb, const struct xlat_geometry *g, vaddr_t va, unsigned int ttbr,
@@ -295,19 +415,18 @@ void tlb_walk_insert(struct tlb *tlb, const struct xlat_geometry *g, vaddr_t va,
 		/* The table at level L was selected by the descriptor at L - 1, i.e. by
 		 * VA[55:shift(L - 1)]. */
 		unsigned int shift = g->level_shift[steps[i].level - 1];
-		struct tlb_walk_entry key = {
+		const struct tlb_walk_entry key = {
 			.va = va & GENMASK(TAG_TOP, shift),
 			.shift = shift,
-			.step = steps[i],
 			.ttbr = ttbr,
 			.asid = asid,
+			.step.level = steps[i].level,
 		};
 		struct tlb_walk_entry *e = pick_walk_slot(tlb, &key);
-		tlb->stats.evictions += e->stamp && !walk_same(e, &key);
-		ref_path(tlb, &key.step.path, 1);
-		if (e->stamp)
-			ref_path(tlb, &e->step.path, -1);
-		*e = key;
+		bool same = walk_same(e, &key);
+		tlb->stats.evictions += e->stamp && !same;
+		if (!same || !step_equal(&e->step, &steps[i]))
+			walk_fill(tlb, e, &key, &steps[i]);
 		e->stamp = ++tlb->clock;
 	}
 }
@@ -323,6 +442,7 @@ static unsigned int inv_walk(struct tlb *tlb, vaddr_t va, bool any_va, uint16_t 
 		if (e->stamp && (all_asids || e->asid == asid) &&
 		    (any_va || va_match(e->va, va, e->shift))) {
 			ref_path(tlb, &e->step.path, -1);
+			count_walk(tlb, e, -1);
 			e->stamp = 0;
 			n++;
 		}
@@ -343,6 +463,7 @@ void tlb_inv_all(struct tlb *tlb)
 		}
 	}
 	tlb->size_mask = 0;
+	memset(tlb->size_count, 0, sizeof(tlb->size_count));
 	tlb->stats.invalidated += n;
 }
 
@@ -378,6 +499,7 @@ static bool drop_entry(struct tlb *tlb, struct tlb_entry *e, void *ctx)
 {
 	ref_path(tlb, &e->tr.path, -1);
 	e->stamp = 0;
+	count_size(tlb, e->tr.size, -1);
 	(*(unsigned int *)ctx)++;
 	return false;
 }
@@ -387,8 +509,6 @@ void tlb_inv_asid(struct tlb *tlb, uint16_t asid)
 	unsigned int dropped = 0;
 
 	for_each_selected(tlb, false, 0, asid, false, drop_entry, &dropped);
-	if (dropped)
-		refresh_sizes(tlb);
 	tlb->stats.invalidated += dropped + inv_walk(tlb, 0, true, asid, false);
 }
 
@@ -397,8 +517,6 @@ void tlb_inv_va(struct tlb *tlb, vaddr_t va, uint16_t asid, bool all_asids, bool
 	unsigned int dropped = 0;
 
 	for_each_selected(tlb, true, va, asid, all_asids, drop_entry, &dropped);
-	if (dropped)
-		refresh_sizes(tlb);
 	/* The last-level forms may leave cached tables (ARM ARM D8.13, "TLBI ... L" forms). */
 	if (!last_level)
 		dropped += inv_walk(tlb, va, false, asid, all_asids);

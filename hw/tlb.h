@@ -32,18 +32,19 @@ struct tlb_stats {
 	uint64_t invalidated;	  /* entries dropped by TLBIs (leaf and walk cache) */
 };
 
+/* The fields a probe compares come first: one cache line holds them. */
 struct tlb_entry {
-	struct mmu_tr tr;
 	uint64_t stamp; /* last use, for LRU replacement; 0 = invalid */
+	struct mmu_tr tr;
 };
 
 struct tlb_walk_entry {
+	uint64_t stamp;	    /* 0 = invalid */
 	vaddr_t va;	    /* VA bits [55:shift]: those that selected the table */
 	unsigned int shift; /* the shift of the level above the table's */
-	struct mmu_walk_step step;
 	unsigned int ttbr;
 	uint16_t asid;
-	uint64_t stamp; /* 0 = invalid */
+	struct mmu_walk_step step;
 };
 
 /*
@@ -79,9 +80,14 @@ void tlb_set_refs(struct tlb *tlb, struct tlb_refs *r);
 struct tlb {
 	struct tlb_config cfg;
 	unsigned int sets;
+	uint64_t set_mask;	     /* sets - 1 when sets is a power of two (else 0: a division) */
 	struct tlb_entry *entries;   /* sets * ways */
 	struct tlb_walk_entry *walk; /* walk_entries */
 	uint64_t size_mask;	     /* bit k set: some entry maps 2^k bytes (lookup probes each) */
+	unsigned int size_count[64]; /* valid leaf entries of 2^k bytes */
+	struct tlb_walk_entry *walk_hit; /* the entry the last walk-cache lookup found, or NULL */
+	unsigned int deepest;		 /* valid walk-cache entries of level-3 tables */
+	unsigned int deepest_shift[64];	 /* the same, by their shift */
 	uint64_t clock;
 	struct tlb_stats stats;
 	struct tlb_refs *refs; /* counted in, when not NULL */
@@ -101,6 +107,9 @@ void tlb_drop(struct tlb *tlb, const struct mmu_tr *tr);
 /* The deepest cached table for @va in half @ttbr under @asid; false if none. */
 bool tlb_walk_lookup(struct tlb *tlb, vaddr_t va, unsigned int ttbr, uint16_t asid,
 		     struct mmu_walk_step *out);
+/* The same, in place: the cached table, valid until the walk cache changes; NULL if none. */
+const struct mmu_walk_step *tlb_walk_find(struct tlb *tlb, vaddr_t va, unsigned int ttbr,
+					  uint16_t asid);
 /*
  * Cache the tables a walk of @va under geometry @g visited (@steps outermost first; a table at
  * @g's start level is skipped, the TTBR gives it).
