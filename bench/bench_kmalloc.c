@@ -14,8 +14,8 @@
  *
  * Impl "kmm" is ss_kmalloc/ss_kfree (what kmalloc and kfree call) on a slab system over a
  * memory system built by mm_core_init from memblock holding KMM_RAM of simulated RAM, as a
- * kernel with two CPUs has it. kmm has no locks (its simulated CPUs take turns on one host
- * thread, include/kmm/slab.h), so its xcpu runs on one thread: CPU 0 allocates XCPU_RING
+ * kernel with two CPUs has it. kmm's simulated CPUs take turns on one host thread (its locks
+ * only check ownership hosted), so its xcpu runs on one thread: CPU 0 allocates XCPU_RING
  * objects, then CPU 1 frees them in the same order (host_set_cpu between the two).
  */
 #include "bench.h"
