@@ -8,7 +8,8 @@ GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 BENCH_TUNABLES := glibc.rtld.optional_static_tls=8192
 
-.PHONY: all deps deps-qemu build build-asan build-qemu run qemu test test-qemu bench format clean
+.PHONY: all deps deps-qemu build build-asan build-qemu run qemu test test-qemu bench install \
+	format clean
 
 all: build
 
@@ -64,6 +65,11 @@ test: build build-asan $(if $(filter 1,$(KMM_SKIP_QEMU)),,build-qemu)
 bench: build
 	@scripts/deps.sh bench
 	GLIBC_TUNABLES=$${GLIBC_TUNABLES:+$$GLIBC_TUNABLES:}$(BENCH_TUNABLES) $(BUILD)/kmm-bench
+
+# libkmm.a, kmm-sim, the headers and kmm.pc (pkg-config kmm) under PREFIX; DESTDIR stages them.
+PREFIX ?= /usr/local
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

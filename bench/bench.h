@@ -24,6 +24,7 @@ struct bench_def {
 	const char *impl;      /* "kmm", "freelist", "glibc", ... */
 	const char *param_key; /* the extra JSON key, or NULL for none */
 	uint64_t param;	       /* its value, handed to setup */
+	const char *rate_key;  /* NULL, or a key for the median rate too: 1e9 / ns_per_op ops/s */
 	/* Build the state for @param in *@state: 0; BENCH_SKIP when this impl cannot run here (it
 	 * says why on stderr; the group goes on without it); or a negative errno (the group is
 	 * skipped). */

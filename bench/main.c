@@ -110,6 +110,8 @@ static void print_result(struct measure *m, int runs)
 	printf("{\"bench\": \"%s\", \"impl\": \"%s\", \"ns_per_op\": %.3f", d->name, d->impl, med);
 	if (d->param_key)
 		printf(", \"%s\": %llu", d->param_key, (unsigned long long)d->param);
+	if (d->rate_key)
+		printf(", \"%s\": %.0f", d->rate_key, med > 0 ? 1e9 / med : 0.0);
 	printf(", \"runs\": %d, \"ops_per_run\": %llu, \"min_ns_per_op\": %.3f, "
 	       "\"max_ns_per_op\": %.3f}\n",
 	       runs, (unsigned long long)m->ops, m->ns_per_op[0], m->ns_per_op[runs - 1]);

@@ -38,6 +38,7 @@ build_deps() {
 	need_cmd clang clang
 	need_cmd make make
 	need_cmd dtc device-tree-compiler
+	need_cmd pkg-config pkg-config # the embedding test builds examples/embed.c against kmm.pc
 	[ -f /usr/include/libfdt.h ] || missing="$missing libfdt-dev"
 
 	# The ASan+UBSan build links clang's sanitizer runtimes (a Recommends of clang on Debian).

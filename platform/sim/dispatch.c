@@ -11,8 +11,14 @@ const struct sim_command sim_commands[] = {
 	{ "dt", "the memory a device-tree blob describes, as memblock holds it", cmd_dt },
 	{ "ptcost", "page-table memory that identity maps take, built for real", cmd_ptcost },
 	{ "boot", "boot a board: device tree, memblock, layout, boot page tables", cmd_boot },
-	{ "run", "the main job: boot the default board (for now as far as kmm boots)", cmd_run },
+	{ "run", "the main job: boot the default board and run a scenario", cmd_run },
 	{ "exec", "exec a host ELF file in a new process and print its /proc/PID/maps", cmd_exec },
+	{ "replay", "replay a valgrind lackey (or text) memory trace through the TLB and MMU",
+	  cmd_replay },
+	{ "pgtable", "a process's (or the kernel's) page-table tree as Graphviz, SVG or JSON",
+	  cmd_pgtable },
+	{ "phys", "physical memory by zone: free blocks by order and migratetype, as SVG or JSON",
+	  cmd_phys },
 };
 const size_t sim_ncommands = ARRAY_SIZE(sim_commands);
 

@@ -33,6 +33,9 @@ sim_cmd_fn cmd_boot;	 /* boot a simulated board's memory management */
 sim_cmd_fn cmd_run;	 /* the main job: boot the default board */
 sim_cmd_fn cmd_ptcost;	 /* page-table memory of identity maps, built by the mapper */
 sim_cmd_fn cmd_exec;	 /* exec a host ELF file in a new process, print its maps */
+sim_cmd_fn cmd_replay;	 /* replay a memory trace through the TLB and MMU */
+sim_cmd_fn cmd_pgtable;	 /* a page-table tree as Graphviz dot, SVG or JSON */
+sim_cmd_fn cmd_phys;	 /* physical memory by zone, free order and migratetype */
 
 struct sim_command {
 	const char *name;

@@ -47,6 +47,48 @@ KTEST(sim_run, boots_the_default_board)
 	sim_capture_free(&c);
 }
 
+/* The default scenario runs after the boot: the JSON report's "scenario" member and the text's
+ * closing views (meminfo, the VM counters, the maps of the live processes). */
+KTEST(sim_run, default_scenario)
+{
+	struct sim_capture c;
+
+	SIM_RUN(&c, cmd_run, "run", "--json");
+	KT_EXPECT_EQ(kt, c.rc, 0);
+	struct jv *v = jv_parse(c.out);
+	sim_capture_free(&c);
+	KT_ASSERT_NOT_NULL(kt, v);
+	const struct jv *sc = jv_get(v, "scenario");
+	KT_ASSERT_NOT_NULL(kt, sc);
+	KT_EXPECT_TRUE(kt, jv_get(sc, "ok")->b);
+	KT_EXPECT_GE(kt, jv_uint(sc, "expects"), 10u);
+	const struct jv *vm = jv_get(sc, "vmstat");
+	KT_EXPECT_GE(kt, jv_uint(vm, "pgfault"), 5u);
+	KT_EXPECT_GE(kt, jv_uint(vm, "pgmajfault"), 1u);
+	KT_EXPECT_GE(kt, jv_uint(vm, "cow_copy"), 1u);
+	KT_EXPECT_GE(kt, jv_uint(vm, "tlb_hit"), 1u);
+	KT_EXPECT_GE(kt, jv_uint(vm, "tlb_miss"), 1u);
+	KT_EXPECT_GE(kt, jv_uint(vm, "page_walk"), 1u);
+	KT_EXPECT_STREQ(kt, jv_str(jv_at(jv_get(sc, "killed"), 0), "code"), "maperr");
+	const struct jv *procs = jv_get(sc, "processes");
+	KT_EXPECT_EQ(kt, procs->n, 2u);
+	KT_EXPECT_STREQ(kt, jv_str(jv_at(procs, 0), "name"), "shell");
+	KT_EXPECT_STREQ(kt, jv_str(jv_at(jv_get(jv_at(procs, 0), "maps"), 0), "path"), "[heap]");
+	KT_EXPECT_NOT_NULL(kt, strstr(jv_str(sc, "meminfo"), "MemFree:"));
+	jv_free(v);
+
+	SIM_RUN(&c, cmd_run, "run");
+	KT_EXPECT_EQ(kt, c.rc, 0);
+	KT_EXPECT_STREQ(kt, c.err, "");
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "== scenario examples/default.kmm"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "crasher killed: SIGSEGV (maperr)"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "MemTotal:"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "cow_copy "));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "/proc/1/maps:"));
+	KT_EXPECT_NOT_NULL(kt, strstr(c.out, "[stack]"));
+	sim_capture_free(&c);
+}
+
 /* The raspi3b board: ChCore's map, 6 table pages (seed 001's 2M-block answer for 0-4G). */
 KTEST(sim_boot, raspi3b_chcore_map)
 {
