@@ -7,15 +7,19 @@
 # against what the machine has — the "OF: fdt: memory" ranges (or the built-in map's) and the
 # totals of the memblock dump and of the "Memory:" line against the memory nodes of the DTB
 # QEMU hands the kernel (dumped with -machine dumpdtb); for the virt-fault boot, the report of
-# the kernel fault it makes on purpose and exit status 3. Prints one line a boot with its wall
-# time from QEMU's start to its exit and the kernel's own boot-to-tests-done time, and closes
-# with "qemu-test: total: N passed, M failed" (the in-kernel cases of all boots, and the AT
-# cross-check as one more case a boot; a boot that fails without a summary, or whose memory does
-# not match, counts one failure more).
+# the kernel fault it makes on purpose and exit status 3; the smp part's closing "smp: N of N
+# CPUs online, 0 failed checks" with N the CPUs the boot has (scripts/qemu-boards.sh's
+# qemu_ncpus). Prints one line a boot with its wall time from QEMU's start to its exit and the
+# kernel's own boot-to-tests-done time, and closes with "qemu-test: total: N passed, M failed"
+# (the in-kernel cases of all boots, and the AT cross-check and the smp part as one more case
+# each a boot; a boot that fails without a summary, or whose memory does not match, counts one
+# failure more).
 #
 # usage: scripts/qemu-test.sh [BUILD_DIR [BOOT...]]   (default build-qemu, every boot)
 # Each boot's serial output is kept in BUILD_DIR/qemu-test/BOOT.log. Boots run in parallel, as
-# many at a time as there are CPUs. KMM_QEMU_TIMEOUT (seconds, default 300) bounds each.
+# many at a time as there are CPUs. KMM_QEMU_TIMEOUT (seconds, default 300) bounds each;
+# KMM_QEMU_APPEND adds to every boot's kernel command line (e.g. "kmm.seed=7 kmm.smp.rounds=8000"
+# for a longer SMP stress).
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +31,7 @@ boots=${*:-$QEMU_BOOTS}
 image="$build/kernel8.img"
 out="$build/qemu-test"
 limit=${KMM_QEMU_TIMEOUT:-300}
+extra=${KMM_QEMU_APPEND:-}
 
 if [ ! -s "$image" ]; then
 	echo "qemu-test: no kernel at $image (make build-qemu)" >&2
@@ -110,15 +115,28 @@ at_ok() {
 	[ -n "$n" ] && [ "$n" -ge 10000 ]
 }
 
+# The smp part's closing line in log $1, empty when there is none.
+smp_line() {
+	tr -d '\r' <"$1" | grep -E '^smp: [0-9]+ of [0-9]+ CPUs online, [0-9]+ failed checks' |
+		tail -n 1
+}
+
+# Whether smp line $1 says all $2 CPUs came online and no check failed.
+smp_ok() {
+	echo "$1" | grep -qE "^smp: $2 of $2 CPUs online, 0 failed checks,"
+}
+
 # Boot $1 to completion; its result goes to $out/$1.result as "status seconds".
 run_boot() {
 	# shellcheck disable=SC2046 # the machine options, one word each
 	set -- "$1" $(qemu_machine "$1" "$build")
 	name=$1 machine=$2
 	shift 2
+	args=$(qemu_append "$name")
+	args=${args:+$args }$extra
 	start=$(date +%s.%N)
 	timeout "$limit" qemu-system-aarch64 -M "$machine" "$@" -display none -monitor none \
-		-serial stdio -semihosting -no-reboot -kernel "$image" -append "$(qemu_append "$name")" \
+		-serial stdio -semihosting -no-reboot -kernel "$image" -append "${args% }" \
 		>"$out/$name.log" 2>&1 </dev/null
 	status=$?
 	end=$(date +%s.%N)
@@ -199,12 +217,20 @@ for b in $boots; do
 		[ "$status" = 0 ] && [ "$f" = 0 ] || verdict="FAILED (exit $status)"
 	fi
 	at=""
+	smp=""
 	if [ -z "$(qemu_append "$b")" ]; then
 		at=$(at_line "$log")
 		if at_ok "$at"; then
 			passed=$((passed + 1))
 		else
 			verdict="FAILED (at-crosscheck)"
+			failed=$((failed + 1))
+		fi
+		smp=$(smp_line "$log")
+		if smp_ok "$smp" "$(qemu_ncpus "$b")"; then
+			passed=$((passed + 1))
+		else
+			verdict="FAILED (smp, $(qemu_ncpus "$b") CPUs)"
 			failed=$((failed + 1))
 		fi
 	fi
@@ -214,11 +240,14 @@ for b in $boots; do
 	fi
 	printf 'qemu-test: %-14s %-4s %-22s memory %sK as given; wall %5ss, boot to tests done %s ms\n' \
 		"$b" "$verdict" "${line:-no summary}" "$memory_kb" "$secs" "${done_ms:-?}"
-	[ -z "$(qemu_append "$b")" ] && printf 'qemu-test: %-14s %s\n' "$b" "${at:-no at-crosscheck line}"
+	if [ -z "$(qemu_append "$b")" ]; then
+		printf 'qemu-test: %-14s %s\n' "$b" "${at:-no at-crosscheck line}"
+		printf 'qemu-test: %-14s %s\n' "$b" "${smp:-no smp line}"
+	fi
 	if [ "$verdict" != ok ]; then
 		[ -n "$problems" ] && echo "$problems"
 		grep -E -e '^not ok|^    # [^ ]+:[0-9]+: |^    #   |Internal error|kernel BUG|boot failed|Kernel panic' \
-			-e '^at-crosscheck|^    level [0-3]: table' "$log" | head -n 40
+			-e '^at-crosscheck|^    level [0-3]: table|^smp: .*FAILED' "$log" | head -n 40
 		echo "    (serial output in $log)"
 	fi
 done

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The bare-metal current CPU and halt of the arch interface. The CPU number is the logical one
- * kept in TPIDR_EL1 (Linux keeps its per-CPU offset there): head.S sets 0 on the boot CPU, the
- * code that starts a secondary CPU sets its number before it runs kernel code.
+ * kept in TPIDR_EL1 (Linux keeps its per-CPU offset there): head.S sets 0 on the boot CPU, and
+ * a secondary CPU's number from its boot data (aarch64/smp.h) before it runs kernel code.
  */
 #include <aarch64/machine.h>
 #include <kmm/arch.h>

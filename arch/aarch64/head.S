@@ -18,12 +18,19 @@
  *   primary_switched (KIMAGE_VADDR): the boot stack, the real vectors,
  *                       start_kernel(x0, image PA, entry EL)
  *
+ *   secondary_park      the holding pen: a secondary CPU waits in WFI until released
+ *   secondary_entry     (physical address, MMU off: from PSCI CPU_ON or the pen) el2_to_el1,
+ *                       el1_setup, the MMU on with the boot data's registers (aarch64/smp.h)
+ *   secondary_switched  (KIMAGE_VADDR): TTBR0 emptied, its stack, vectors and CPU number, then
+ *                       the boot data's function
+ *
  * Everything before primary_switched runs at the physical address: only PC-relative addressing
  * (adr, adrp, literal loads of constants), no stack. head.S builds only what the first C code
  * needs; start_kernel then maps the console and the linear map into the same tables, and the boot
  * (mm/setup.c) builds swapper_pg_dir, which aarch64_replace_ttbr1 below switches to.
  */
 #include <aarch64/head.h>
+#include <aarch64/smp.h>
 
 /* @reg = the address of @sym, PC-relative (the physical one while the MMU is off). */
 .macro adr_l reg, sym
@@ -77,13 +84,43 @@ primary_entry:
 	br	x0
 
 /*
- * The secondary CPUs wait here for good, interrupts masked (WFI: a halted vCPU for QEMU): those a
- * loader starts at the entry, and those start_kernel releases from a spin table (raspi3b).
+ * The holding pen (aarch64/smp.h): the secondary CPUs a loader starts at the entry, and those
+ * start_kernel releases from a spin table (raspi3b), wait here with interrupts masked, in WFI (a
+ * halted vCPU for QEMU), until aarch64_pen_word holds their affinity; they then enter as PSCI
+ * CPU_ON would start them. The MMU is off: the word is read from memory, where
+ * aarch64_pen_release cleans it.
  */
 	.globl	secondary_park
 secondary_park:
+	mrs	x1, mpidr_el1
+	ldr	x2, =MPIDR_AFF_MASK
+	and	x1, x1, x2
+	adr_l	x2, aarch64_pen_word
+1:	ldr	x3, [x2]
+	cmp	x3, x1
+	b.eq	secondary_entry
 	wfi
-	b	secondary_park
+	b	1b
+
+/*
+ * A secondary CPU, from PSCI CPU_ON or the pen (aarch64/smp.h): MMU off, at its physical
+ * address. The boot CPU's EL1 set-up, then the MMU on with the boot data's MAIR, TCR, SCTLR,
+ * TTBR1 and identity map, and the jump to the high address. x22: the EL it entered at; x23: the
+ * zero page's physical address, its TTBR0 from then on.
+ */
+	.globl	secondary_entry
+secondary_entry:
+	mrs	x22, CurrentEL
+	bl	el2_to_el1
+	bl	el1_setup
+	adr_l	x5, aarch64_secondary_data	// its physical address: the MMU is off
+	ldp	x2, x3, [x5, #SECONDARY_TTBR0]
+	ldp	x1, x0, [x5, #SECONDARY_TCR]
+	ldr	x4, [x5, #SECONDARY_SCTLR]
+	adrp	x23, empty_zero_page
+	bl	turn_mmu_on
+	ldr	x0, =secondary_switched
+	br	x0
 
 /*
  * At EL2, run the kernel at EL1 (booting.rst's "CPU mode"; ARM ARM D1.2 "Exception levels"):
@@ -244,33 +281,39 @@ create_page_tables:
 	str	x7, [x2, x5, lsl #3]
 5:	ret
 
-/*
- * Turn the MMU on (ARM ARM D8.2.11; Linux's __cpu_setup and __enable_mmu): the translation
- * registers first, the TLB invalidated (it may hold entries from before reset), an ISB so they are
- * in effect, then SCTLR_EL1 and an ISB; the I-cache invalidated after, as instructions may have
- * been fetched from the PoC before (Linux's set_sctlr_el1). Returns through the identity map.
- */
+/* The boot CPU's MMU on: head.S's MAIR, TCR (IPS from PARange) and early tables. */
 enable_mmu:
 	ldr	x0, =HEAD_MAIR
+	ldr	x1, =HEAD_TCR
+	mrs	x2, id_aa64mmfr0_el1
+	and	x2, x2, #7			// PARange
+	cmp	x2, #5
+	mov	x3, #5
+	csel	x2, x3, x2, hi			// at most 48 bits: what 4K pages take
+	bfi	x1, x2, #32, #3			// TCR_EL1.IPS
+	adrp	x2, init_idmap_l0
+	adrp	x3, init_pg_l0
+	ldr	x4, =SCTLR_EL1_MMU_ON
+	// fall through
+
+/*
+ * Turn the MMU on with x0 = MAIR_EL1, x1 = TCR_EL1, x2 = TTBR0_EL1 (an identity map of this
+ * code), x3 = TTBR1_EL1, x4 = SCTLR_EL1 (ARM ARM D8.2.11; Linux's __cpu_setup and __enable_mmu):
+ * the translation registers first, the TLB invalidated (it may hold entries from before reset),
+ * an ISB so they are in effect, then SCTLR_EL1 and an ISB; the I-cache invalidated after, as
+ * instructions may have been fetched from the PoC before (Linux's set_sctlr_el1). Returns
+ * through the identity map.
+ */
+turn_mmu_on:
 	msr	mair_el1, x0
-	ldr	x0, =HEAD_TCR
-	mrs	x1, id_aa64mmfr0_el1
-	and	x1, x1, #7			// PARange
-	cmp	x1, #5
-	mov	x2, #5
-	csel	x1, x2, x1, hi			// at most 48 bits: what 4K pages take
-	bfi	x0, x1, #32, #3			// TCR_EL1.IPS
-	msr	tcr_el1, x0
-	adrp	x0, init_idmap_l0
-	msr	ttbr0_el1, x0
-	adrp	x0, init_pg_l0
-	msr	ttbr1_el1, x0
+	msr	tcr_el1, x1
+	msr	ttbr0_el1, x2
+	msr	ttbr1_el1, x3
 	isb
 	tlbi	vmalle1
 	dsb	nsh
 	isb
-	ldr	x0, =SCTLR_EL1_MMU_ON
-	msr	sctlr_el1, x0
+	msr	sctlr_el1, x4
 	isb
 	ic	iallu
 	dsb	nsh
@@ -316,6 +359,32 @@ primary_switched:
 	mov	x1, x20
 	lsr	x2, x22, #2
 	bl	start_kernel
+	mov	x0, #KEXIT_BOOT_RETURNED
+	b	semihosting_exit
+
+/*
+ * A secondary CPU at KIMAGE_VADDR: TTBR0 emptied (the zero page in x23) and the identity map's
+ * entries dropped from this CPU's TLB (Linux's cpu_uninstall_idmap), the real vectors, then the
+ * boot data's CPU number (TPIDR_EL1), stack and fn(cpu, entry EL).
+ */
+secondary_switched:
+	msr	ttbr0_el1, x23
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	adr_l	x0, vectors
+	msr	vbar_el1, x0
+	adr_l	x5, aarch64_secondary_data
+	ldp	x0, x1, [x5, #SECONDARY_CPU]
+	mov	sp, x1
+	msr	tpidr_el1, x0
+	isb
+	ldr	x2, [x5, #SECONDARY_FN]
+	mov	x29, #0
+	mov	x30, #0
+	lsr	x1, x22, #2
+	blr	x2
 	mov	x0, #KEXIT_BOOT_RETURNED
 	b	semihosting_exit
 
@@ -383,3 +452,6 @@ boot_stack:
 	.balign	8
 semihost_block:
 	.quad	0, 0
+	.globl	aarch64_pen_word
+aarch64_pen_word:				// the holding pen's release word
+	.quad	PEN_RELEASE_NONE

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The boards and what the DTB says about them beyond memory (mm/fdt.c reads that): which board,
- * the console UART, the CPUs, the command line. QEMU's virt hands the kernel its generated DTB
- * in x0; raspi3b gets the real board's (bcm2837-rpi-3-b.dtb) with -dtb, or none, and then runs on
- * seed 001's built-in map.
+ * the console UART, the CPUs and how they are started (PSCI's conduit), the command line. QEMU's
+ * virt hands the kernel its generated DTB in x0; raspi3b gets the real board's
+ * (bcm2837-rpi-3-b.dtb) with -dtb, or none, and then runs on seed 001's built-in map.
  */
 #include "kernel.h"
 
@@ -29,6 +29,7 @@ static const struct qemu_board boards[] = {
 	    .mmio = { { 0, SZ_1G } }, /* flash, GIC, UART, RTC, virtio... below RAM */
 	    .nmmio = 1,
 	    .ncpus = 1,
+	    .cpu_mpidr = { 0 },
 	},
 	{
 	    .name = "raspi3b",
@@ -41,6 +42,8 @@ static const struct qemu_board boards[] = {
 	    .nmmio = 2,
 	    .ncpus = 4,
 	    .cpu_release = { 0, 0xe0, 0xe8, 0xf0 }, /* the firmware's spin table at 0xd8 */
+	    .cpu_mpidr = { 0, 1, 2, 3 },	    /* Aff0: the core */
+	    .local_mailboxes = 0x40000000,
 	},
 };
 
@@ -82,31 +85,90 @@ static paddr_t stdout_uart(const void *fdt)
 	return node_address(fdt, off);
 }
 
-/* The CPU nodes: how many, and the release address of those with enable-method "spin-table"
- * (Documentation/arm64/booting.rst, "spin-table"), in m->cpu_release by node order. */
+/* The affinity in the reg of CPU node @off of /cpus (@cpus) into *@mpidr; whether it has one. */
+static bool cpu_reg(const void *fdt, int cpus, int off, uint64_t *mpidr)
+{
+	int len, cells = fdt_address_cells(fdt, cpus);
+	const fdt32_t *reg = fdt_getprop(fdt, off, "reg", &len);
+
+	if (!reg || cells < 1 || cells > 2 || len < cells * 4)
+		return false;
+	*mpidr = cells == 2 ? (uint64_t)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1])
+			    : fdt32_to_cpu(reg[0]);
+	return true;
+}
+
+/* CPU node @off (affinity @mpidr) as CPU @n: how it is started, by its enable-method
+ * (Documentation/arm64/booting.rst): "spin-table" with its cpu-release-addr, or "psci". */
+static void dt_cpu(const void *fdt, int off, struct qemu_machine *m, unsigned int n, uint64_t mpidr)
+{
+	const char *method = fdt_getprop(fdt, off, "enable-method", NULL);
+	int len;
+	const fdt32_t *rel = fdt_getprop(fdt, off, "cpu-release-addr", &len);
+
+	m->cpu_mpidr[n] = mpidr;
+	m->cpu_release[n] = method && !__builtin_strcmp(method, "spin-table") && rel && len == 8
+				? (paddr_t)fdt32_to_cpu(rel[0]) << 32 | fdt32_to_cpu(rel[1])
+				: 0;
+	m->cpu_psci[n] = method && !__builtin_strcmp(method, "psci");
+}
+
+/*
+ * The CPU nodes: how many, the boot CPU (the one running this, by its MPIDR) as CPU 0 and the
+ * others as 1, 2... in node order (at most QEMU_CPUS_MAX recorded). 0 when there are none or
+ * none is the boot CPU: the board's defaults then stand, m's CPU fields may be overwritten.
+ */
 static unsigned int dt_cpus(const void *fdt, struct qemu_machine *m)
 {
-	int cpus = fdt_path_offset(fdt, "/cpus"), off, len;
+	int cpus = fdt_path_offset(fdt, "/cpus"), off;
+	uint64_t boot = aarch64_mpidr(), mpidr;
 	unsigned int n = 0;
+	bool seen_boot = false;
 
 	if (cpus < 0)
 		return 0;
 	fdt_for_each_subnode(off, fdt, cpus)
 	{
 		const char *type = fdt_getprop(fdt, off, "device_type", NULL);
-		const char *method = fdt_getprop(fdt, off, "enable-method", NULL);
-		const fdt32_t *rel = fdt_getprop(fdt, off, "cpu-release-addr", &len);
 
-		if (!type || __builtin_strcmp(type, "cpu"))
+		if (!type || __builtin_strcmp(type, "cpu") || !cpu_reg(fdt, cpus, off, &mpidr))
 			continue;
-		if (n && n < QEMU_CPUS_MAX)
-			m->cpu_release[n] =
-			    method && !__builtin_strcmp(method, "spin-table") && rel && len == 8
-				? (paddr_t)fdt32_to_cpu(rel[0]) << 32 | fdt32_to_cpu(rel[1])
-				: 0;
-		n++;
+		if (mpidr == boot && !seen_boot) {
+			dt_cpu(fdt, off, m, 0, mpidr);
+			seen_boot = true;
+			continue;
+		}
+		if (++n < QEMU_CPUS_MAX)
+			dt_cpu(fdt, off, m, n, mpidr);
 	}
-	return n;
+	return seen_boot ? n + 1 : 0;
+}
+
+/* The conduit of the /psci node, if it has PSCI 0.2's standard function ids. */
+static enum psci_conduit dt_psci(const void *fdt)
+{
+	int off = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");
+	const char *method;
+
+	if (off < 0)
+		off = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-1.0");
+	method = off < 0 ? NULL : fdt_getprop(fdt, off, "method", NULL);
+	if (method && !__builtin_strcmp(method, "hvc"))
+		return PSCI_CONDUIT_HVC;
+	if (method && !__builtin_strcmp(method, "smc"))
+		return PSCI_CONDUIT_SMC;
+	return PSCI_CONDUIT_NONE;
+}
+
+/* The CPUs as board @b has them without a DTB. */
+static void board_cpus(struct qemu_machine *m, const struct qemu_board *b)
+{
+	m->ncpus = b->ncpus;
+	for (unsigned int i = 0; i < QEMU_CPUS_MAX; i++) {
+		m->cpu_release[i] = b->cpu_release[i];
+		m->cpu_mpidr[i] = b->cpu_mpidr[i];
+		m->cpu_psci[i] = false;
+	}
 }
 
 /* The DTB through head.S's window, or NULL with the reason in m->error. */
@@ -143,9 +205,8 @@ void board_probe(struct qemu_machine *m, paddr_t fdt_phys)
 	m->fdt_phys = fdt ? fdt_phys : 0;
 	m->fdt_size = fdt ? fdt_totalsize(fdt) : 0;
 	m->uart = b->uart;
-	m->ncpus = b->ncpus;
-	for (unsigned int i = 0; i < QEMU_CPUS_MAX; i++)
-		m->cpu_release[i] = b->cpu_release[i];
+	board_cpus(m, b);
+	m->psci = PSCI_CONDUIT_NONE;
 	if (!fdt)
 		return;
 	if (b == &boards[0] && stdout_uart(fdt))
@@ -153,6 +214,9 @@ void board_probe(struct qemu_machine *m, paddr_t fdt_phys)
 	unsigned int ncpus = dt_cpus(fdt, m);
 	if (ncpus)
 		m->ncpus = ncpus < QEMU_CPUS_MAX ? ncpus : QEMU_CPUS_MAX;
+	else
+		board_cpus(m, b);
+	m->psci = dt_psci(fdt);
 	int chosen = fdt_path_offset(fdt, "/chosen"), len;
 	const char *args = chosen < 0 ? NULL : fdt_getprop(fdt, chosen, "bootargs", &len);
 	if (args)

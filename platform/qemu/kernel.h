@@ -7,6 +7,7 @@
 #ifndef QEMU_KERNEL_H
 #define QEMU_KERNEL_H
 
+#include <aarch64/smp.h>
 #include <kmm/boot.h>
 #include <kmm/setup.h>
 
@@ -26,6 +27,9 @@ struct qemu_board {
 	unsigned int ncpus; /* CPUs without a DTB */
 	/* Where the firmware's spin table releases CPU n > 0 (0: none; virt uses PSCI). */
 	paddr_t cpu_release[QEMU_CPUS_MAX];
+	uint64_t cpu_mpidr[QEMU_CPUS_MAX]; /* CPU n's affinity without a DTB */
+	/* The BCM2836 ARM-local mailboxes (0: none), whose interrupt wakes a CPU from the pen. */
+	paddr_t local_mailboxes;
 };
 
 #define BOOTARGS_MAX 256
@@ -38,7 +42,11 @@ struct qemu_machine {
 	size_t fdt_size;
 	paddr_t uart;
 	unsigned int ncpus;
+	/* The CPUs: the boot CPU first, then the DTB's /cpus nodes in their order. */
+	uint64_t cpu_mpidr[QEMU_CPUS_MAX];  /* reg: the affinity (MPIDR_AFF_MASK bits) */
 	paddr_t cpu_release[QEMU_CPUS_MAX]; /* spin-table release addresses, 0: none */
+	bool cpu_psci[QEMU_CPUS_MAX];	    /* enable-method "psci" */
+	enum psci_conduit psci;		    /* the /psci node's method (PSCI 0.2 or later) */
 	char bootargs[BOOTARGS_MAX];
 	char error[128]; /* why the DTB was not used, when it was not ("": no problem) */
 };
@@ -91,6 +99,11 @@ unsigned int kernel_at_crosscheck(struct kernel *k);
 /* The EL0 programs (el0.c): the embedded demo program run at EL0 with its system calls,
  * faults, signals and a fork; the outcomes checked. */
 unsigned int el0_run_programs(struct kernel *k);
+
+/* SMP (smp.c): the secondary CPUs started (PSCI CPU_ON, or the spin table's pen), a stress of
+ * the allocators on every CPU at once with cross-CPU frees, the vfree'd page faulting on every
+ * CPU after the purge, the checkers; then the CPUs stopped. */
+unsigned int kernel_smp(struct kernel *k);
 
 /* The interactive shell of `make qemu` (shell.c): /proc-style views, the tests; returns when
  * told to power off. */

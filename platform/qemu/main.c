@@ -7,7 +7,8 @@
  *   1. board_probe: the board, the UART and the command line from the DTB (x0), read through
  *      head.S's DTB window; without a DTB, the raspi3b and seed 001's built-in map.
  *   2. The console: the UART mapped Device at the fixmap's first page; printk works. The
- *      secondary CPUs a spin table holds (raspi3b) are sent to wait in head.S's secondary_park.
+ *      secondary CPUs a spin table holds (raspi3b) are sent to wait in head.S's holding pen,
+ *      secondary_park, until the smp part starts them (smp.c; PSCI starts virt's).
  *   3. The early linear map: every RAM range the DTB names, at PAGE_OFFSET + PA - PHYS_OFFSET,
  *      into head.S's tables. From here on the direct view (arch_phys_to_virt) is the linear map,
  *      so every pointer the boot makes stays valid on swapper_pg_dir.
@@ -23,8 +24,9 @@
  * Adding a later part (the AT cross-check, the EL0 programs, SMP): write it in its own file here,
  * as `unsigned int part(struct kernel *k)` printing its results and returning its failure count,
  * declare it in kernel.h and add a line to parts[]. A part that needs exceptions of its own sets
- * the hooks of aarch64/traps.h (EL0 system calls and signals, IRQs); the secondary CPUs set their
- * number in TPIDR_EL1 before running kernel code (arch_cpu_id).
+ * the hooks of aarch64/traps.h (EL0 system calls and signals, IRQs). The secondary CPUs come up
+ * in the smp part only (aarch64/smp.h: their number in TPIDR_EL1, arch_cpu_id) and are stopped
+ * at its end, so the parts before it run on the boot CPU alone.
  */
 #include "kernel.h"
 
@@ -42,6 +44,7 @@ static const struct kernel_part parts[] = {
 	{ "ktest", kernel_run_tests },
 	{ "el0", el0_run_programs },
 	{ "at-crosscheck", kernel_at_crosscheck },
+	{ "smp", kernel_smp },
 };
 
 static struct kernel kernel;
@@ -103,8 +106,8 @@ static void console_init(struct kernel *k, const struct kernel_layout *l)
  * The secondary CPUs a spin table holds (raspi3b: QEMU's firmware stub spins in WFE on its
  * slots at 0xd8): write secondary_park's physical address into their slots, clean them to the
  * point of coherency (they read with the MMU off) and wake them with SEV (booting.rst,
- * "spin-table"). They then wait in WFI instead of spinning. The table's page is mapped for this
- * at the fixmap's second page, in the early tables only.
+ * "spin-table"). They then wait in WFI, in head.S's holding pen, instead of spinning. The
+ * table's page is mapped for this at the fixmap's second page, in the early tables only.
  */
 static void park_secondaries(struct kernel *k, const struct kernel_layout *l)
 {
