@@ -11,7 +11,10 @@
  *      cached).
  *
  * With the checker on (checker.h), every access served from a TLB entry or from a walk resumed
- * from the walk cache, and every TLBI, is shown to it first.
+ * from the walk cache, and every TLBI, is shown to it first. With it off (and no FEAT_E0PD), a
+ * hit in the entry the last hit of the same kind of access used is served from a copy of that
+ * hit (struct hw_cpu_fast) as step 2 would serve it, until the TLB's entries or the registers
+ * change.
  */
 #include "cpu.h"
 
@@ -83,7 +86,8 @@ static const struct mmu_tr *lookup(struct hw_cpu *cpu, vaddr_t va, uint16_t asid
 
 	/* FEAT_E0PD faults EL0 accesses to a disabled half whatever the TLB holds: no lookup. */
 	if ((!tbi && (va >> 56) != (upper ? 0xff : 0)) ||
-	    (cpu->el == 0 && mmu_e0pd(&cpu->regs, &cpu->machine->feat, va))) {
+	    (cpu->el == 0 && cpu->machine->feat.e0pd &&
+	     mmu_e0pd(&cpu->regs, &cpu->machine->feat, va))) {
 		cpu->tlb.stats.misses++;
 		return NULL;
 	}
@@ -143,10 +147,34 @@ static enum mmu_fault translate_flat(struct hw_cpu *cpu, vaddr_t va, enum mmu_ac
 	return res->fault;
 }
 
+/* Keep the TLB hit on @tr of a @acc access to @va that gave no fault in cpu->fast[@acc]. */
+static void fast_fill(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc, const struct mmu_tr *tr)
+{
+	cpu->fast[acc] = (struct hw_cpu_fast){
+		.gen = cpu->tlb.gen,
+		.va = va,
+		.mask = GENMASK(63, __builtin_ctzll(cpu->tlb.size_mask)),
+		.sctlr = cpu->regs.sctlr,
+		.tcr = cpu->regs.tcr,
+		.ttbr0 = cpu->regs.ttbr0,
+		.ttbr1 = cpu->regs.ttbr1,
+		.pan = cpu->regs.pan,
+		.el = cpu->el,
+		.level = tr->level,
+		.e = container_of(tr, struct tlb_entry, tr),
+		.pa = tr->pa,
+		.size = tr->size,
+	};
+}
+
 /* hw_cpu_translate, also giving the bytes the translation covers from @va on (in @span). */
 static enum mmu_fault translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
 				struct hw_access *res, uint64_t *span)
 {
+	if (hw_cpu_fast_hit(cpu, va, acc, res)) {
+		*span = cpu->fast[acc].size - (va & (cpu->fast[acc].size - 1));
+		return MMU_FAULT_NONE;
+	}
 	*res = (struct hw_access){ .va = va };
 	*span = FLAT_CHUNK - (va & (FLAT_CHUNK - 1));
 	if (!(cpu->regs.sctlr & SCTLR_M))
@@ -174,6 +202,8 @@ static enum mmu_fault translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access 
 		hw_checker_served(cpu, va, acc, tr, res->tlb_hit);
 	if (res->fault == MMU_FAULT_NONE)
 		res->pa = tr->pa | (va & (tr->size - 1));
+	if (res->fault == MMU_FAULT_NONE && res->tlb_hit)
+		fast_fill(cpu, va, acc, tr);
 	*span = tr->size - (va & (tr->size - 1));
 	return res->fault;
 }

@@ -16,6 +16,27 @@
 
 struct hw_machine;
 
+/*
+ * A TLB hit translate() served for one kind of access, kept so that the next access of that
+ * kind within the same entry is served the same way without the lookup: valid while the TLB's
+ * leaf entries stay as they were (tlb.gen), for VAs agreeing with @va on VA[63:k] (2^k the
+ * smallest entry size present then: the lookup probes the same sets), at the same EL and
+ * translation registers. The permission check and the dirty-state rule gave no fault then, on
+ * the same entry and registers, so they give none again.
+ */
+struct hw_cpu_fast {
+	uint64_t gen; /* the TLB's gen when made; 0: none */
+	vaddr_t va;
+	uint64_t mask; /* VA[63:k] */
+	uint64_t sctlr, tcr, ttbr0, ttbr1;
+	bool pan;
+	unsigned int el;
+	unsigned int level;
+	struct tlb_entry *e;
+	paddr_t pa; /* of the entry's first byte */
+	uint64_t size;
+};
+
 struct hw_cpu {
 	unsigned int id;
 	struct hw_machine *machine;
@@ -25,6 +46,7 @@ struct hw_cpu {
 	unsigned int el; /* 0 or 1: the exception level its accesses are made at */
 	struct tlb tlb;
 	struct hw_cpu_stores stores; /* for the checker */
+	struct hw_cpu_fast fast[3];  /* by enum mmu_access */
 };
 
 struct hw_machine {
@@ -61,6 +83,31 @@ uint16_t hw_cpu_asid(const struct hw_cpu *cpu);
 /* Translate @va for an access by @cpu at its EL, through its TLB. Returns the fault. */
 enum mmu_fault hw_cpu_translate(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
 				struct hw_access *res);
+
+/*
+ * hw_cpu_translate's TLB hit through @cpu->fast[@acc] (the same LRU stamp, hit count and @res),
+ * when it applies: never with the checker on (it sees each hit) or with FEAT_E0PD. True when
+ * served; false with nothing done.
+ */
+static inline bool hw_cpu_fast_hit(struct hw_cpu *cpu, vaddr_t va, enum mmu_access acc,
+				   struct hw_access *res)
+{
+	const struct hw_cpu_fast *f = &cpu->fast[acc];
+	const struct mmu_regs *r = &cpu->regs;
+	const struct hw_machine *m = cpu->machine;
+
+	if (f->gen != cpu->tlb.gen || ((va ^ f->va) & f->mask) || f->el != cpu->el ||
+	    ((f->sctlr ^ r->sctlr) | (f->tcr ^ r->tcr) | (f->ttbr0 ^ r->ttbr0) |
+	     (f->ttbr1 ^ r->ttbr1)) ||
+	    f->pan != r->pan || m->checker.on || m->feat.e0pd)
+		return false;
+	f->e->stamp = ++cpu->tlb.clock;
+	cpu->tlb.stats.hits++;
+	*res = (struct hw_access){
+		.va = va, .level = f->level, .pa = f->pa | (va & (f->size - 1)), .tlb_hit = true
+	};
+	return true;
+}
 
 /*
  * Read or write @len bytes at @va as @cpu would, page by page: a fault on any page stops the

@@ -179,7 +179,9 @@ int tlb_init(struct tlb *tlb, const struct tlb_config *cfg)
 {
 	if (cfg->entries && (!cfg->ways || cfg->entries % cfg->ways))
 		return -EINVAL;
-	*tlb = (struct tlb){ .cfg = *cfg, .sets = cfg->entries ? cfg->entries / cfg->ways : 0 };
+	*tlb = (struct tlb){ .cfg = *cfg,
+			     .sets = cfg->entries ? cfg->entries / cfg->ways : 0,
+			     .gen = 1 };
 	if (tlb->sets > 1 && !(tlb->sets & (tlb->sets - 1)))
 		tlb->set_mask = tlb->sets - 1;
 	tlb->entries = calloc(cfg->entries, sizeof(*tlb->entries));
@@ -210,8 +212,35 @@ static void count_size(struct tlb *tlb, uint64_t size, int delta)
 		tlb->size_mask &= ~size;
 }
 
+/*
+ * Remember @e as the entry every lookup of VA[55:k] of @va under @asid finds, 2^k the smallest
+ * entry size present: such lookups probe the same sets (set_of and entry_holds use VA[55:shift]
+ * for shift >= k only) and the same ways, so while the entries stay as they are, they find @e.
+ */
+static void last_set(struct tlb *tlb, struct tlb_entry *e, vaddr_t va, uint16_t asid)
+{
+	tlb->last = e;
+	tlb->last_va = va;
+	tlb->last_mask = GENMASK(TAG_TOP, size_shift(tlb->size_mask));
+	tlb->last_asid = asid;
+}
+
+/* The leaf entries change: the micro-TLB's entry may no longer be what a lookup finds. */
+static inline void last_clear(struct tlb *tlb)
+{
+	tlb->last = NULL;
+	tlb->gen++;
+}
+
 const struct mmu_tr *tlb_lookup(struct tlb *tlb, vaddr_t va, uint16_t asid)
 {
+	struct tlb_entry *e = tlb->last;
+
+	if (e && !((va ^ tlb->last_va) & tlb->last_mask) && asid == tlb->last_asid) {
+		e->stamp = ++tlb->clock;
+		tlb->stats.hits++;
+		return &e->tr;
+	}
 	for (uint64_t m = tlb->size_mask; m; m &= m - 1) {
 		unsigned int shift = size_shift(m);
 		struct tlb_entry *set = set_of(tlb, va, shift);
@@ -219,6 +248,7 @@ const struct mmu_tr *tlb_lookup(struct tlb *tlb, vaddr_t va, uint16_t asid)
 			if (entry_holds(&set[w], va, shift) && asid_match(&set[w].tr, asid)) {
 				set[w].stamp = ++tlb->clock;
 				tlb->stats.hits++;
+				last_set(tlb, &set[w], va, asid);
 				return &set[w].tr;
 			}
 		}
@@ -253,6 +283,7 @@ void tlb_insert(struct tlb *tlb, const struct mmu_tr *tr)
 {
 	if (!tlb->sets)
 		return;
+	last_clear(tlb);
 	struct tlb_entry *e = pick_way(tlb, set_of(tlb, tr->va, size_shift(tr->size)), tr);
 
 	tlb->stats.evictions += e->stamp && !same_tag(&e->tr, tr);
@@ -268,6 +299,7 @@ void tlb_drop(struct tlb *tlb, const struct mmu_tr *tr)
 {
 	size_t i = (size_t)(container_of(tr, struct tlb_entry, tr) - tlb->entries);
 
+	last_clear(tlb);
 	ref_path(tlb, &tr->path, -1);
 	tlb->entries[i].stamp = 0;
 	count_size(tlb, tr->size, -1);
@@ -454,6 +486,7 @@ void tlb_inv_all(struct tlb *tlb)
 {
 	unsigned int n = inv_walk(tlb, 0, true, 0, true);
 
+	last_clear(tlb);
 	for (unsigned int i = 0; i < tlb->cfg.entries; i++) {
 		struct tlb_entry *e = &tlb->entries[i];
 		if (e->stamp) {
@@ -497,6 +530,7 @@ static void for_each_selected(struct tlb *tlb, bool by_va, vaddr_t va, uint16_t 
 /* entry_fn: invalidate @e, counting it in *(unsigned int *)@ctx. */
 static bool drop_entry(struct tlb *tlb, struct tlb_entry *e, void *ctx)
 {
+	last_clear(tlb);
 	ref_path(tlb, &e->tr.path, -1);
 	e->stamp = 0;
 	count_size(tlb, e->tr.size, -1);

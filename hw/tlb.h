@@ -89,6 +89,17 @@ struct tlb {
 	unsigned int deepest;		 /* valid walk-cache entries of level-3 tables */
 	unsigned int deepest_shift[64];	 /* the same, by their shift */
 	uint64_t clock;
+	/*
+	 * The micro-TLB: the entry the last lookup hit (NULL: none), which every lookup of a VA
+	 * agreeing with @last_va on the bits of @last_mask (VA[55:k], 2^k the smallest entry size
+	 * then present) under @last_asid finds again. Any change to the leaf entries clears it
+	 * and counts in @gen (from 1), so that caches of hits outside (struct hw_cpu's) can tell.
+	 */
+	struct tlb_entry *last;
+	vaddr_t last_va;
+	uint64_t last_mask;
+	uint16_t last_asid;
+	uint64_t gen;
 	struct tlb_stats stats;
 	struct tlb_refs *refs; /* counted in, when not NULL */
 };

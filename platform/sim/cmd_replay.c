@@ -130,9 +130,9 @@ static inline unsigned int hex8(const unsigned char *s, uint64_t *v)
 		*v = 0;
 		return 0;
 	}
-	val = (w & ONES * 0x0f) + (alpha >> 7) * 9;	/* digit values, first in byte 0 */
-	val = __builtin_bswap64(val) >> (8 * (8 - n));	/* the last digit in byte 0 */
-	val = (val | val >> 4) & 0x00ff00ff00ff00ffULL; /* pairs of digits into bytes */
+	val = (w & ONES * 0x0f) + ((w >> 6) & ONES) * 9; /* digit values (letters: bit 6) */
+	val = __builtin_bswap64(val) >> (8 * (8 - n));	 /* the last digit in byte 0 */
+	val = (val | val >> 4) & 0x00ff00ff00ff00ffULL;	 /* pairs of digits into bytes */
 	val = (val | val >> 8) & 0x0000ffff0000ffffULL;
 	*v = (val | val >> 16) & 0xffffffffULL;
 	return n;
@@ -319,6 +319,58 @@ static inline int parse_line(struct replay_parser *ps, struct replay_rec *r)
 	return 1;
 }
 
+/* The kind of a lackey line from its first three bytes (@w, the first in the low byte); -1 if
+ * it is not "I  ", " L ", " S " or " M ". */
+static inline int lackey_kind3(uint32_t w)
+{
+	switch (w) {
+	case 'I' | ' ' << 8 | ' ' << 16:
+		return REPLAY_EXEC;
+	case ' ' | 'L' << 8 | ' ' << 16:
+		return REPLAY_READ;
+	case ' ' | 'S' << 8 | ' ' << 16:
+		return REPLAY_WRITE;
+	case ' ' | 'M' << 8 | ' ' << 16:
+		return REPLAY_MODIFY;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * The usual lackey line at @s, with at least 24 bytes from @s in the text: its kind, 1 to 16 hex
+ * digits, ',', one digit 1-9 and '\n', the access within [@lo, @hi), into @r. The byte after
+ * the line, or NULL for any other line (parse_line then parses it, and names what is wrong).
+ */
+static inline const char *lackey_fast(const char *s, struct replay_rec *r, uint64_t lo, uint64_t hi)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t w;
+	uint64_t va, y;
+	unsigned int n, m;
+	int kind;
+
+	memcpy(&w, u, 4);
+	kind = lackey_kind3(w & 0xffffff);
+	n = hex8(u + 3, &va);
+	if (kind < 0 || !n)
+		return NULL;
+	if (n == 8) {
+		m = hex8(u + 11, &y);
+		va = m ? va << (4 * m) | y : va;
+		n += m;
+	}
+	u += 3 + n;
+	if (u[0] != ',' || u[1] < '1' || u[1] > '9' || u[2] != '\n')
+		return NULL;
+	r->va = va;
+	r->size = (uint32_t)(u[1] - '0');
+	r->kind = (uint32_t)kind;
+	if (va < lo || va >= hi || r->size > hi - va)
+		return NULL;
+	return (const char *)u + 3;
+}
+
 void replay_parser_init(struct replay_parser *ps, const char *name, const char *buf, size_t len,
 			enum replay_format fmt, uint64_t lo, uint64_t hi, FILE *err)
 {
@@ -333,6 +385,25 @@ void replay_parser_init(struct replay_parser *ps, const char *name, const char *
 				      .fmt = fmt == REPLAY_AUTO ? detect(buf) : fmt };
 }
 
+/*
+ * The usual lackey lines (lackey_fast) from ps->p on into @recs, at most @max, while 24 bytes
+ * remain: their number; ps->p and ps->line move past them. It stops at any other line.
+ */
+static size_t lackey_run(struct replay_parser *ps, struct replay_rec *recs, size_t max)
+{
+	const char *p = ps->p, *end = ps->end, *next;
+	uint64_t lo = ps->lo, hi = ps->hi;
+	size_t k = 0;
+
+	while (k < max && end - p >= 24 && (next = lackey_fast(p, &recs[k], lo, hi))) {
+		p = next;
+		k++;
+	}
+	ps->p = p;
+	ps->line += k;
+	return k;
+}
+
 int replay_parse(struct replay_parser *ps, struct replay_rec *recs, size_t max, size_t *n)
 {
 	struct replay_parser l = *ps; /* a copy the record stores cannot alias */
@@ -342,6 +413,11 @@ int replay_parse(struct replay_parser *ps, struct replay_rec *recs, size_t max, 
 	while (k < max && l.p < l.end) {
 		int got;
 
+		if (l.fmt == REPLAY_LACKEY) {
+			k += lackey_run(&l, recs + k, max - k);
+			if (k == max || l.p >= l.end)
+				break;
+		}
 		l.line++;
 		got = parse_line(&l, &recs[k]);
 		if (got < 0) {
@@ -462,7 +538,8 @@ static inline int translate(struct replayer *r, vaddr_t va, enum mmu_access acc)
 {
 	struct hw_access res;
 
-	if (__builtin_expect(hw_cpu_translate(r->cpu, va, acc, &res) == MMU_FAULT_NONE, 1))
+	if (__builtin_expect(hw_cpu_fast_hit(r->cpu, va, acc, &res), 1) ||
+	    hw_cpu_translate(r->cpu, va, acc, &res) == MMU_FAULT_NONE)
 		return 0;
 	return resolve(r, va, acc, &res);
 }

@@ -970,3 +970,50 @@ KTEST(cpu, hafdbs)
 	KT_EXPECT_EQ(kt, rd64(&e, s) & PTE_RDONLY, PTE_RDONLY);
 	hw_machine_destroy(&e.m);
 }
+
+/*
+ * With the rule checker off, a CPU serves repeated hits from its last-hit copy (hw_cpu_fast_hit):
+ * it must follow every TLBI, every change of TTBR0/ASID and of SCTLR exactly as a full lookup.
+ */
+KTEST(cpu, fast_hit_follows_tlbi_and_regs)
+{
+	struct env e;
+	bool hit = true;
+	const vaddr_t v = 0x1230000;
+
+	KT_ASSERT_EQ(kt, env_simple(&e, 4096, 39), 0);
+	hw_checker_enable(&e.m, false);
+	struct hw_cpu *cpu = &e.m.cpus[0];
+	paddr_t s = map(&e, AS_A, v, DATA(1), 3);
+	map(&e, AS_B, v, DATA(3), 3);
+
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(1));
+	KT_EXPECT_FALSE(kt, hit);
+	KT_EXPECT_EQ(kt, xlate(cpu, v + 8, &hit), DATA(1) + 8);
+	KT_EXPECT_TRUE(kt, hit);
+	KT_EXPECT_EQ(kt, xlate(cpu, v + 16, &hit), DATA(1) + 16); /* from the last-hit copy */
+	KT_EXPECT_TRUE(kt, hit);
+	repoint(&e, s, 3, DATA(2));
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(1)); /* stale until the TLBI, as any hit */
+	hw_cpu_tlbi(cpu, TLBI_VAE1, tlbi_operand(v, ASID_A));
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(2));
+	KT_EXPECT_FALSE(kt, hit);
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(2));
+	KT_EXPECT_TRUE(kt, hit);
+	use_as(&e, cpu, AS_B, ASID_B); /* another TTBR0 and ASID */
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(3));
+	KT_EXPECT_FALSE(kt, hit);
+	use_as(&e, cpu, AS_A, ASID_A);
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(2));
+	KT_EXPECT_TRUE(kt, hit);
+	hw_cpu_tlbi(cpu, TLBI_ASIDE1, tlbi_operand(0, ASID_A));
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(2));
+	KT_EXPECT_FALSE(kt, hit);
+	uint64_t sctlr = cpu->regs.sctlr;
+	cpu->regs.sctlr &= ~SCTLR_M; /* MMU off: flat */
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), (paddr_t)v);
+	cpu->regs.sctlr = sctlr;
+	KT_EXPECT_EQ(kt, xlate(cpu, v, &hit), DATA(2));
+	KT_EXPECT_TRUE(kt, hit);
+	hw_machine_destroy(&e.m);
+}
