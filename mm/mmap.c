@@ -17,7 +17,6 @@
 #include <kmm/fault.h>
 #include <kmm/fs.h>
 #include <kmm/mm.h>
-#include <kmm/sched.h>
 #include <kmm/slab.h>
 
 struct xlat_geometry vm_user_geometry;
@@ -64,7 +63,7 @@ int vm_init(const struct xlat_geometry *user, unsigned int nr_cpus, unsigned int
 	if (!vm_area_cachep)
 		return -ENOMEM;
 	vm_user_geometry = *user;
-	return fork_init();
+	return 0;
 }
 
 /* ---- VMA pools and release ---- */

@@ -25,6 +25,7 @@
 #include <kmm/mm_types.h>
 #include <kmm/printk.h>
 #include <kmm/mman.h>
+#include <kmm/sched.h>
 #include <kmm/setup.h>
 #include <kmm/slab.h>
 #include <kmm/vmalloc.h>
@@ -430,6 +431,8 @@ static int hand_over(struct boot_mm *bm, const struct boot_params *bp)
 	/* The VM layer (Linux's proc_caches_init and asids_init): on the kernel's own slab. */
 	if (bp->slab == &slab_default_system) {
 		e = vm_init(&bm->geom, bp->nr_cpus, 16);
+		if (!e)
+			e = fork_init();
 		if (e)
 			return e;
 	}

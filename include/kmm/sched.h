@@ -26,7 +26,7 @@ struct task_struct {
 
 /*
  * Set up the task_struct and mm_struct caches and start a new task list and pid sequence (Linux's
- * fork_init and proc_caches_init): vm_init calls it at each boot. 0 or -ENOMEM.
+ * fork_init and proc_caches_init): the boot calls it after vm_init. 0 or -ENOMEM.
  */
 int fork_init(void);
 
