@@ -127,8 +127,7 @@ KTEST(fault, demand_zero)
 		    MMU_FAULT_TRANSLATION);
 	VM_CHECK(kt, t);
 	vm_task_free(t);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* SIGSEGV: no VMA (MAPERR), a VMA without the right (ACCERR), a kernel address; the process
@@ -176,8 +175,7 @@ KTEST(fault, sigsegv_and_carry_on)
 	KT_EXPECT_TRUE(kt, holds(t, 0, ANON, 'k', 32));
 	VM_CHECK(kt, t);
 	vm_task_free(t);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* A file of FILE_BYTES bytes whose byte i is file_byte(i), read through a callback. */
@@ -283,8 +281,7 @@ KTEST(fault, file_private)
 	vm_task_free(u);
 	KT_EXPECT_NULL(kt, filemap_check(f->f_mapping));
 	fput(f);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* A shared mapping of an in-memory file in two processes: one page, written through either,
@@ -338,8 +335,7 @@ KTEST(fault, file_shared)
 	vm_task_free(u);
 	KT_EXPECT_NULL(kt, filemap_check(f->f_mapping));
 	fput(f);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* fork by hand, parent and child on two CPUs: anonymous pages shared read-only, the parent's
@@ -412,8 +408,7 @@ KTEST(fault, cow_copy_and_reuse)
 	VM_CHECK(kt, c);
 	vm_task_free(c);
 	fput(shm);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* A page whose access flag was cleared (as page aging would): the next access takes an
@@ -561,8 +556,7 @@ KTEST(fault, stack_growth)
 	KT_EXPECT_FALSE(kt, rwlock_is_locked(&t->mm->mmap_lock));
 	VM_CHECK(kt, t);
 	vm_task_free(t);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* Four processes on four CPUs map the same VA to pages of their own: each sees its own data
@@ -598,8 +592,7 @@ KTEST(fault, cpus_and_asids)
 	VM_CHECK(kt, t[0], t[1], t[2], t[3]);
 	for (int i = 0; i < 4; i++)
 		vm_task_free(t[i]);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* Zap of a large, sparse range in parts: more pages than one gather batch, several level-3
@@ -653,8 +646,7 @@ KTEST(fault, zap_frees_everything)
 	KT_EXPECT_EQ(kt, t->mm->pgd.table_pages, 1);
 	KT_EXPECT_EQ(kt, vm_free_pages(), free0);
 	vm_task_free(t);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* mprotect's table side: write taken away faults ACCERR; given back, an exclusive page is
@@ -699,8 +691,7 @@ KTEST(fault, change_protection)
 	VM_CHECK(kt, p, c);
 	vm_task_free(c);
 	vm_task_free(p);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* mremap's table side: the PTEs move to the new VAs with their pages and counts; the old VAs
@@ -754,8 +745,7 @@ KTEST(fault, move_page_tables)
 	KT_EXPECT_EQ(kt, vm_free_pages(), free0);
 	VM_CHECK(kt, t);
 	vm_task_free(t);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* Take every free page of the page allocator; give them back with grab_release. */
@@ -842,8 +832,7 @@ KTEST(fault, out_of_memory)
 	VM_CHECK(kt, t);
 	vm_task_free(t);
 	fput(f);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* populate_range: every page present afterwards, later accesses fault no more; a write
@@ -882,8 +871,7 @@ KTEST(fault, populate)
 	VM_CHECK(kt, t);
 	vm_task_free(t);
 	fput(f);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* mm_check_mapcounts finds a map count that is off either way, or a PTE to a free page, and

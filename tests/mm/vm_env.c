@@ -38,6 +38,12 @@ void vm_env_fini(struct vm_env *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void vm_env_done(struct ktest *kt, struct vm_env *e)
+{
+	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
+	vm_env_fini(e);
+}
+
 struct hw_cpu *vm_env_cpu(struct vm_env *e, unsigned int cpu)
 {
 	return &e->sb->machine.cpus[cpu];

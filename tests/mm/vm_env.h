@@ -32,6 +32,8 @@ struct vm_env {
  * discarded. False (reported) if that fails. */
 bool vm_env_init(struct ktest *kt, struct vm_env *e, unsigned int ncpus, uint64_t mem);
 void vm_env_fini(struct vm_env *e);
+/* The end of a test: every page is back (vm_free_pages() == free_at_boot), then vm_env_fini. */
+void vm_env_done(struct ktest *kt, struct vm_env *e);
 
 /* The hosted CPU @cpu of the booted machine. */
 struct hw_cpu *vm_env_cpu(struct vm_env *e, unsigned int cpu);

@@ -112,8 +112,7 @@ static void kproc_down(struct ktest *kt, struct vm_env *e, struct uproc *p)
 {
 	expect_mm_ok(kt, p->t);
 	do_exit(p->t);
-	KT_EXPECT_EQ(kt, vm_free_pages(), e->free_at_boot);
-	vm_env_fini(e);
+	vm_env_done(kt, e);
 }
 
 /* The PA mapping @va in @t, or 0 when no page is mapped there. */
